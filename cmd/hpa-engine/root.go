@@ -1,0 +1,21 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// newRootCommand builds the command tree. Subcommands register here as the
+// roles they run land (serve, adapter, controller, demo, simulate, explain).
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hpa-engine",
+		Short: "Metrics adapter, recommender and scaler for Kubernetes autoscaling",
+		Long: `hpa-engine serves the custom and external metrics APIs from Prometheus,
+recommends replica counts with the exact autoscaling/v2 HPA algorithm and
+explains them, and scales the workloads it owns.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCommand())
+	return root
+}
