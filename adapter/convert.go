@@ -1,0 +1,113 @@
+package adapter
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	cmv1beta1 "k8s.io/metrics/pkg/apis/custom_metrics/v1beta1"
+	cmv1beta2 "k8s.io/metrics/pkg/apis/custom_metrics/v1beta2"
+	emv1beta1 "k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
+)
+
+// exactIntLimit bounds the integers a float64 holds exactly (2^53).
+const exactIntLimit = 1 << 53
+
+// Quantity converts a sample into the Quantity the wire types carry: whole
+// numbers stay whole, fractions become milli-units (the HPA compares
+// MilliValue()s, so finer digits would be lost there anyway). It reports false
+// for NaN and ±Inf, which are missing data, never 0.
+func Quantity(v float64) (resource.Quantity, bool) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return resource.Quantity{}, false
+	case v == math.Trunc(v) && math.Abs(v) < exactIntLimit:
+		return *resource.NewQuantity(int64(v), resource.DecimalSI), true
+	case math.Abs(v)*1000 < exactIntLimit:
+		return *resource.NewMilliQuantity(int64(math.Round(v*1000)), resource.DecimalSI), true
+	}
+	// Too large for an int64 of milli-units: the fraction is below float64's
+	// resolution at this magnitude, so the decimal form of the integer is exact
+	// enough, and ParseQuantity keeps it without overflow.
+	q, err := resource.ParseQuantity(strconv.FormatFloat(math.Round(v), 'f', -1, 64))
+	if err != nil {
+		return resource.Quantity{}, false
+	}
+	return q, true
+}
+
+// windowSeconds returns the wire form of a window: nil (omitted) for an
+// instantaneous value.
+func windowSeconds(w time.Duration) *int64 {
+	if w <= 0 {
+		return nil
+	}
+	s := int64(w / time.Second)
+	if s == 0 {
+		s = 1
+	}
+	return &s
+}
+
+func customV1beta2(values []CustomMetricValue, metric string, selector *metav1.LabelSelector) *cmv1beta2.MetricValueList {
+	out := &cmv1beta2.MetricValueList{Items: make([]cmv1beta2.MetricValue, 0, len(values))}
+	for _, v := range values {
+		q, ok := Quantity(v.Value)
+		if !ok {
+			continue
+		}
+		out.Items = append(out.Items, cmv1beta2.MetricValue{
+			DescribedObject: v.DescribedObject,
+			Metric:          cmv1beta2.MetricIdentifier{Name: metric, Selector: selector.DeepCopy()},
+			Timestamp:       metav1.NewTime(v.Timestamp),
+			WindowSeconds:   windowSeconds(v.Window),
+			Value:           q,
+		})
+	}
+	return out
+}
+
+func customV1beta1(values []CustomMetricValue, metric string, selector *metav1.LabelSelector) *cmv1beta1.MetricValueList {
+	out := &cmv1beta1.MetricValueList{Items: make([]cmv1beta1.MetricValue, 0, len(values))}
+	for _, v := range values {
+		q, ok := Quantity(v.Value)
+		if !ok {
+			continue
+		}
+		out.Items = append(out.Items, cmv1beta1.MetricValue{
+			DescribedObject: v.DescribedObject,
+			MetricName:      metric,
+			Timestamp:       metav1.NewTime(v.Timestamp),
+			WindowSeconds:   windowSeconds(v.Window),
+			Value:           q,
+			Selector:        selector.DeepCopy(),
+		})
+	}
+	return out
+}
+
+func externalV1beta1(values []ExternalMetricValue, metric string) *emv1beta1.ExternalMetricValueList {
+	out := &emv1beta1.ExternalMetricValueList{Items: make([]emv1beta1.ExternalMetricValue, 0, len(values))}
+	for _, v := range values {
+		q, ok := Quantity(v.Value)
+		if !ok {
+			continue
+		}
+		labels := v.Labels
+		if labels == nil {
+			// The wire type has no omitempty: send {} rather than null so
+			// strict clients see the same shape for every item.
+			labels = map[string]string{}
+		}
+		out.Items = append(out.Items, emv1beta1.ExternalMetricValue{
+			MetricName:    metric,
+			MetricLabels:  labels,
+			Timestamp:     metav1.NewTime(v.Timestamp),
+			WindowSeconds: windowSeconds(v.Window),
+			Value:         q,
+		})
+	}
+	return out
+}
