@@ -134,22 +134,29 @@ func (w *walker) fail(path string, line int, format string, args ...any) {
 	w.errs = append(w.errs, &FieldError{Path: path, Line: line, Err: fmt.Errorf(format, args...)})
 }
 
-func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
+// visit counts a node and reports whether the walk may go on.
+func (w *walker) visit(n *yaml.Node, path string) bool {
 	w.nodes++
 	if w.nodes == maxNodes {
 		w.fail(path, n.Line, "document too large or too deeply aliased (more than %d nodes)", maxNodes)
 	}
-	if w.nodes >= maxNodes {
+	return w.nodes < maxNodes
+}
+
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
+	if !w.visit(n, path) {
 		return
+	}
+	// A field's line is its key's, recorded by walkStruct; list items and
+	// the root get their node's.
+	if _, ok := w.lines[path]; !ok {
+		w.lines[path] = n.Line
 	}
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
 			return
 		}
-		w.lines[path] = n.Line
 		n = n.Alias
-	} else {
-		w.lines[path] = n.Line
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value is the zero value, as in prometheus-adapter
@@ -201,6 +208,7 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string, seen map[
 			continue
 		}
 		seen[k.Value] = k.Line
+		w.lines[fieldPath] = k.Line
 		f, ok := fieldByTag(t, k.Value)
 		if !ok {
 			w.errs = append(w.errs, &FieldError{Path: fieldPath, Line: k.Line, Err: ErrUnknownField})
@@ -213,6 +221,9 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string, seen map[
 // walkMerge checks the mappings a "<<" key merges in, as fields of the same
 // struct; go-yaml decodes them that way.
 func (w *walker) walkMerge(v *yaml.Node, t reflect.Type, path string, seen map[string]int) {
+	if !w.visit(v, path) {
+		return
+	}
 	if v.Kind == yaml.AliasNode && v.Alias != nil {
 		v = v.Alias
 	}
@@ -248,6 +259,7 @@ func (w *walker) walkMap(n *yaml.Node, t reflect.Type, path string) {
 			continue
 		}
 		seen[k.Value] = k.Line
+		w.lines[keyPath] = k.Line
 		w.walk(v, t.Elem(), keyPath)
 	}
 }
