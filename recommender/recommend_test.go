@@ -25,8 +25,8 @@ var (
 	notScaledToZer = cond{autoscalingv2.ScaledToZero, corev1.ConditionFalse, "NotScaledToZero"}
 )
 
-func scaled(limited cond) []cond   { return []cond{ableRescaled, activeValid, limited, notScaledToZer} }
-func unchanged(able cond) []cond   { return []cond{able, activeValid, limitedNo} }
+func scaled(limited cond) []cond { return []cond{ableRescaled, activeValid, limited, notScaledToZer} }
+func unchanged(able cond) []cond { return []cond{able, activeValid, limitedNo} }
 func limitedTrue(reason string) cond {
 	return cond{autoscalingv2.ScalingLimited, corev1.ConditionTrue, reason}
 }
@@ -549,8 +549,12 @@ func TestRecommend(t *testing.T) {
 			wantDesired: 4, wantRules: []Rule{RuleRatio}, wantConds: scaled(limitedTrue("ScaleUpLimit")),
 		},
 		{
-			name:        "clamped to maxReplicas",
-			in:          func() Input { in := input(5, pods(5, "1"), []autoscalingv2.MetricSpec{podsMetric("qps", "10")}, samplesFor(20000, 20000, 20000, 20000, 20000)); in.Spec.MaxReplicas = 7; return in }(),
+			name: "clamped to maxReplicas",
+			in: func() Input {
+				in := input(5, pods(5, "1"), []autoscalingv2.MetricSpec{podsMetric("qps", "10")}, samplesFor(20000, 20000, 20000, 20000, 20000))
+				in.Spec.MaxReplicas = 7
+				return in
+			}(),
 			wantDesired: 7, wantRules: []Rule{RuleRatio}, wantConds: scaled(limitedTrue("TooManyReplicas")),
 		},
 		{
@@ -573,8 +577,12 @@ func TestRecommend(t *testing.T) {
 			},
 		},
 		{
-			name:        "current below minReplicas goes to min without metrics",
-			in:          func() Input { in := input(1, pods(1, "1"), []autoscalingv2.MetricSpec{podsMetric("qps", "10")}, Observation{}); in.Spec.MinReplicas = ptr(int32(2)); return in }(),
+			name: "current below minReplicas goes to min without metrics",
+			in: func() Input {
+				in := input(1, pods(1, "1"), []autoscalingv2.MetricSpec{podsMetric("qps", "10")}, Observation{})
+				in.Spec.MinReplicas = ptr(int32(2))
+				return in
+			}(),
 			wantDesired: 2, wantConds: []cond{ableRescaled, notScaledToZer},
 		},
 
