@@ -11,35 +11,45 @@ import (
 	"sync"
 )
 
-// binaries are the paths of the pinned programs hack/testbins.sh builds. The
-// script is the one place that knows their versions and where they live.
-type binaries struct {
-	Prometheus            string
-	KubeAPIServer         string
-	KubeControllerManager string
-	Etcd                  string
-}
-
-var (
-	binsOnce sync.Once
-	bins     binaries
-	binsErr  error
+// Names of the pinned programs hack/testbins.sh builds. The script is the one
+// place that knows their versions and where they live.
+const (
+	binPrometheus            = "prometheus"
+	binKubeAPIServer         = "kube-apiserver"
+	binKubeControllerManager = "kube-controller-manager"
+	binEtcd                  = "etcd"
 )
 
-func findBinaries() (binaries, error) {
-	binsOnce.Do(func() { bins, binsErr = locateBinaries() })
-	return bins, binsErr
+var (
+	binDirsOnce sync.Once
+	binDirs     map[string]string
+	binDirsErr  error
+	binRoot     string
+)
+
+// binary returns the path of one pinned program, or an error that says how to
+// build it. Only what a test starts has to exist.
+func binary(name string) (string, error) {
+	binDirsOnce.Do(func() { binRoot, binDirs, binDirsErr = locateBinaries() })
+	if binDirsErr != nil {
+		return "", binDirsErr
+	}
+	p := filepath.Join(binDirs[name], name)
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		return "", fmt.Errorf("test binary %s missing: run `make testbins` in %s", p, binRoot)
+	}
+	return p, nil
 }
 
-func locateBinaries() (binaries, error) {
+func locateBinaries() (string, map[string]string, error) {
 	root, err := repoRoot()
 	if err != nil {
-		return binaries{}, err
+		return "", nil, err
 	}
 	script := filepath.Join(root, "hack", "testbins.sh")
 	out, err := exec.Command("bash", script, "--print").Output()
 	if err != nil {
-		return binaries{}, fmt.Errorf("%s --print: %w", script, err)
+		return "", nil, fmt.Errorf("%s --print: %w", script, err)
 	}
 	dirs := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -48,25 +58,7 @@ func locateBinaries() (binaries, error) {
 			dirs[k] = v
 		}
 	}
-	var b binaries
-	var missing []string
-	for name, dst := range map[string]*string{
-		"prometheus":              &b.Prometheus,
-		"kube-apiserver":          &b.KubeAPIServer,
-		"kube-controller-manager": &b.KubeControllerManager,
-		"etcd":                    &b.Etcd,
-	} {
-		p := filepath.Join(dirs[name], name)
-		if fi, err := os.Stat(p); err != nil || fi.IsDir() {
-			missing = append(missing, p)
-			continue
-		}
-		*dst = p
-	}
-	if len(missing) > 0 {
-		return binaries{}, fmt.Errorf("test binaries missing (%s): run `make testbins` in %s", strings.Join(missing, ", "), root)
-	}
-	return b, nil
+	return root, dirs, nil
 }
 
 // repoRoot walks up from the working directory (a test's package directory) to

@@ -59,9 +59,19 @@ type ControlPlane struct {
 // aggregation layer as a real cluster is, then what opts ask for, and waits
 // until each is ready.
 func (e *Env) StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlPlane, error) {
-	b, err := findBinaries()
+	etcdBin, err := binary(binEtcd)
 	if err != nil {
 		return nil, err
+	}
+	apiserverBin, err := binary(binKubeAPIServer)
+	if err != nil {
+		return nil, err
+	}
+	kcmBin := ""
+	if opts.ControllerManager {
+		if kcmBin, err = binary(binKubeControllerManager); err != nil {
+			return nil, err
+		}
 	}
 	if opts.HPASyncPeriod == 0 {
 		opts.HPASyncPeriod = 2 * time.Second
@@ -74,7 +84,7 @@ func (e *Env) StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (
 		return nil, fmt.Errorf("pki: %w", err)
 	}
 
-	etcdURL, err := e.startEtcd(ctx, b.Etcd)
+	etcdURL, err := e.startEtcd(ctx, etcdBin)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +97,7 @@ func (e *Env) StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (
 	cp.URL = "https://" + hostPort(port)
 	cp.apiserver = &process{
 		name:    "kube-apiserver",
-		path:    b.KubeAPIServer,
+		path:    apiserverBin,
 		logFile: filepath.Join(e.Dir, "kube-apiserver.log"),
 		args: []string{
 			"--bind-address=127.0.0.1",
@@ -143,7 +153,7 @@ func (e *Env) StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (
 	logf("kube-apiserver ready at %s in %s", cp.URL, time.Since(start).Round(time.Millisecond))
 
 	if opts.ControllerManager {
-		if err := e.startControllerManager(ctx, cp, b.KubeControllerManager, opts); err != nil {
+		if err := e.startControllerManager(ctx, cp, kcmBin, opts); err != nil {
 			return nil, err
 		}
 	}

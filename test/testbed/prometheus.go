@@ -48,7 +48,7 @@ type Prometheus struct {
 
 // StartPrometheus starts Prometheus and waits until it is ready.
 func (e *Env) StartPrometheus(ctx context.Context, opts PrometheusOptions) (*Prometheus, error) {
-	b, err := findBinaries()
+	bin, err := binary(binPrometheus)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (e *Env) StartPrometheus(ctx context.Context, opts PrometheusOptions) (*Pro
 	p := &Prometheus{URL: "http://" + hostPort(port)}
 	p.proc = &process{
 		name:    "prometheus",
-		path:    b.Prometheus,
+		path:    bin,
 		logFile: filepath.Join(e.Dir, "prometheus.log"),
 		args: []string{
 			"--config.file=" + cfgFile,
