@@ -159,7 +159,9 @@ func TestResourceMapping(t *testing.T) {
   metricsQuery: x
 `)
 	mp := NewMapping(rule.Resources, mapper)
-	gr := func(group, resource string) schema.GroupResource { return schema.GroupResource{Group: group, Resource: resource} }
+	gr := func(group, resource string) schema.GroupResource {
+		return schema.GroupResource{Group: group, Resource: resource}
+	}
 
 	for _, tt := range []struct {
 		name   string
