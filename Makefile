@@ -18,13 +18,17 @@ build: ## Build bin/hpa-engine
 testbins: ## Build the pinned Prometheus, kube-apiserver, kube-controller-manager and etcd into .testbin/ (reused when present)
 	bash hack/testbins.sh
 
-test: lint test-unit test-integration ## Everything CI runs: lint, unit tests, integration tests (builds the test binaries first)
+test: lint test-unit test-integration test-conformance ## Everything CI runs: lint, unit tests, integration tests (builds the test binaries first)
 
 test-unit: ## Unit tests with the race detector; no external processes
 	$(GO) test -race -count=1 ./...
 
 test-integration: testbins ## Integration and end-to-end tests against real Prometheus, etcd, kube-apiserver and kube-controller-manager
 	$(GO) test -tags $(INTEGRATION_TAGS) -count=1 -timeout $(INTEGRATION_TIMEOUT) ./...
+
+.PHONY: test-conformance
+test-conformance: ## Differential test of recommender/ against upstream's HPA controller, seeded (CONFORMANCE_SEED, CONFORMANCE_SCENARIOS); a cold compile takes minutes
+	bash test/conformance/run.sh
 
 bench: testbins ## Benchmarks, printing their figures (some start the test bed)
 	$(GO) test -tags $(INTEGRATION_TAGS) -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...

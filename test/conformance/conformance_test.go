@@ -1,0 +1,225 @@
+//go:build conformance
+
+// This file needs upstream's package with testdata/podautoscaler_shim.go
+// added to it; run.sh builds it that way (`make test-conformance`).
+
+package conformance
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/controller/podautoscaler"
+
+	"github.com/hpa-engine/hpa-engine/recommender"
+)
+
+const defaultSeed = 20260101
+
+var (
+	seedFlag      = flag.Uint64("seed", envUint("CONFORMANCE_SEED", defaultSeed), "seed of the run (env CONFORMANCE_SEED)")
+	scenariosFlag = flag.Int("scenarios", int(envUint("CONFORMANCE_SCENARIOS", 5000)), "number of scenarios (env CONFORMANCE_SCENARIOS)")
+	onlyFlag      = flag.Int("only", -1, "run only this scenario index (to reproduce one)")
+	printedFlag   = flag.Int("print", 10, "print at most this many mismatches in full")
+	reportFlag    = flag.String("report", ".upstream/mismatches.txt", "file receiving every mismatch (empty: none)")
+)
+
+func envUint(name string, def uint64) uint64 {
+	if v, err := strconv.ParseUint(os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// upstreamOutcome runs one reconcile of upstream's controller on in.
+func upstreamOutcome(ctx context.Context, in recommender.Input) Outcome {
+	set := SettingsFor(in.Settings)
+	c := podautoscaler.ConformanceCase{
+		HPA:                           HPAFor(in),
+		SpecReplicas:                  in.Target.SpecReplicas,
+		StatusReplicas:                in.Target.StatusReplicas,
+		Selector:                      in.Target.Selector,
+		Pods:                          PodsFor(in),
+		Metrics:                       NewFakeMetrics(in),
+		Tolerance:                     set.Tolerance,
+		CPUInitializationPeriod:       set.CPUInitializationPeriod,
+		DelayOfInitialReadinessStatus: set.DelayOfInitialReadinessStatus,
+		DownscaleStabilisationWindow:  set.DownscaleStabilisationWindow,
+	}
+	// Our core treats an empty list as "first time seen"; upstream does so
+	// for a nil one.
+	for _, r := range in.History.Recommendations {
+		c.Recommendations = append(c.Recommendations, podautoscaler.ConformanceRecommendation{Replicas: r.Replicas, Timestamp: r.Timestamp})
+	}
+	for _, e := range in.History.ScaleUpEvents {
+		c.ScaleUpEvents = append(c.ScaleUpEvents, podautoscaler.ConformanceScaleEvent{Change: e.ReplicaChange, Timestamp: e.Timestamp, Outdated: e.Outdated})
+	}
+	for _, e := range in.History.ScaleDownEvents {
+		c.ScaleDownEvents = append(c.ScaleDownEvents, podautoscaler.ConformanceScaleEvent{Change: e.ReplicaChange, Timestamp: e.Timestamp, Outdated: e.Outdated})
+	}
+
+	r := podautoscaler.ConformanceReconcile(ctx, c)
+	out := Outcome{Rescale: r.Rescaled, Desired: r.ScaleReplicas, Status: r.Status}
+	if r.Err != nil {
+		out.Error = r.Err.Error()
+	}
+	for _, x := range r.Recommendations {
+		out.History.Recommendations = append(out.History.Recommendations, recommender.TimestampedRecommendation{Replicas: x.Replicas, Timestamp: x.Timestamp})
+	}
+	for _, x := range r.ScaleUpEvents {
+		out.History.ScaleUpEvents = append(out.History.ScaleUpEvents, recommender.ScaleEvent{ReplicaChange: x.Change, Timestamp: x.Timestamp, Outdated: x.Outdated})
+	}
+	for _, x := range r.ScaleDownEvents {
+		out.History.ScaleDownEvents = append(out.History.ScaleDownEvents, recommender.ScaleEvent{ReplicaChange: x.Change, Timestamp: x.Timestamp, Outdated: x.Outdated})
+	}
+	return out
+}
+
+// run moves a generated scenario to the real clock and runs both sides.
+type run struct {
+	in       recommender.Input
+	up, ours Outcome
+	result   recommender.Result
+	oursErr  error
+	diffs    []Difference
+}
+
+func runBoth(ctx context.Context, generated recommender.Input) run {
+	in := Rebase(generated, time.Since(generated.Now))
+	r := run{in: in}
+	r.up = upstreamOutcome(ctx, in)
+	r.ours, r.result, r.oursErr = OursOutcome(in)
+	if r.oursErr != nil {
+		r.diffs = []Difference{{Field: "recommend", Upstream: "a result", Ours: r.oursErr.Error(), Critical: true}}
+		return r
+	}
+	r.diffs = Diff(r.up, r.ours, in.Now)
+	return r
+}
+
+// mismatch is one failing scenario, shrunk.
+type mismatch struct {
+	index int
+	field string
+	run   run
+}
+
+func (m mismatch) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "=== mismatch in scenario %d (seed %d) — reproduce: test/conformance/run.sh -args -seed=%d -only=%d\n", m.index, *seedFlag, *seedFlag, m.index)
+	b.WriteString("scenario (minimized; times relative to now):\n")
+	for _, line := range strings.Split(strings.TrimRight(Render(m.run.in), "\n"), "\n") {
+		b.WriteString("  " + line + "\n")
+	}
+	b.WriteString("differences:\n")
+	for _, d := range m.run.diffs {
+		b.WriteString("  " + d.String() + "\n")
+	}
+	fmt.Fprintf(&b, "upstream: rescale=%v desired=%d conditions=%s error=%s\n", m.run.up.Rescale, m.run.up.Desired, conds(m.run.up.Status.Conditions, true), quoteOrNone(m.run.up.Error))
+	fmt.Fprintf(&b, "ours:     rescale=%v desired=%d conditions=%s error=%s\n", m.run.ours.Rescale, m.run.ours.Desired, conds(m.run.ours.Status.Conditions, true), quoteOrNone(m.run.ours.Error))
+	if m.run.oursErr == nil {
+		b.WriteString("our explanation:\n")
+		for _, line := range m.run.result.Lines() {
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	return b.String()
+}
+
+func firstField(ds []Difference) string {
+	for _, d := range ds {
+		if d.Critical {
+			return d.Field
+		}
+	}
+	if len(ds) > 0 {
+		return ds[0].Field
+	}
+	return ""
+}
+
+// TestConformance compares our core with upstream's controller on seeded
+// random scenarios and fails on any difference.
+func TestConformance(t *testing.T) {
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
+	ctx := klog.NewContext(context.Background(), logr.Discard())
+
+	seed := *seedFlag
+	first, last := 0, *scenariosFlag
+	if *onlyFlag >= 0 {
+		first, last = *onlyFlag, *onlyFlag+1
+	}
+	fmt.Printf("conformance: seed %d, scenarios %d..%d (k8s.io/kubernetes v1.37.2 pkg/controller/podautoscaler)\n", seed, first, last-1)
+
+	var mismatches []mismatch
+	cov := newCoverage()
+	start := time.Now()
+	for i := first; i < last; i++ {
+		generated := Generate(seed, i)
+		r := runBoth(ctx, generated)
+		if strings.Contains(r.up.Error, errNoObservation.Error()) {
+			t.Fatalf("scenario %d: harness bug: %s\n%s", i, r.up.Error, Render(r.in))
+		}
+		cov.add(generated, r.up)
+		if len(r.diffs) == 0 {
+			continue
+		}
+		field := firstField(r.diffs)
+		shrunk := Shrink(generated, func(c recommender.Input) bool {
+			cr := runBoth(ctx, c)
+			return cr.oursErr == nil && firstField(cr.diffs) == field
+		})
+		m := mismatch{index: i, field: field, run: runBoth(ctx, shrunk)}
+		if len(m.run.diffs) == 0 { // a timing fluke would show here
+			m.run = r
+		}
+		mismatches = append(mismatches, m)
+		if len(mismatches) <= *printedFlag {
+			fmt.Print(m.String())
+		}
+	}
+	n := last - first
+	fmt.Printf("coverage:\n%s", cov)
+	fmt.Printf("elapsed: %s\n", time.Since(start).Round(time.Millisecond))
+	fmt.Printf("scenarios: %d, mismatches: %d\n", n, len(mismatches))
+	if len(mismatches) == 0 {
+		return
+	}
+	byField := map[string]int{}
+	for _, m := range mismatches {
+		byField[m.field]++
+	}
+	fields := make([]string, 0, len(byField))
+	for f := range byField {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		fmt.Printf("  %s: %d\n", f, byField[f])
+	}
+	if *reportFlag != "" {
+		var b strings.Builder
+		fmt.Fprintf(&b, "seed %d, scenarios: %d, mismatches: %d\n\n", seed, n, len(mismatches))
+		for _, m := range mismatches {
+			b.WriteString(m.String() + "\n")
+		}
+		if err := os.MkdirAll(filepath.Dir(*reportFlag), 0o755); err == nil {
+			if err := os.WriteFile(*reportFlag, []byte(b.String()), 0o644); err == nil {
+				fmt.Printf("every mismatch: %s\n", *reportFlag)
+			}
+		}
+	}
+	t.Errorf("scenarios: %d, mismatches: %d", n, len(mismatches))
+}

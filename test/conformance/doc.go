@@ -1,0 +1,3 @@
+// Package conformance holds the differential test of the recommender's core
+// against upstream's HPA controller.
+package conformance
