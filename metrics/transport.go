@@ -105,8 +105,11 @@ func isUnavailable(err error) bool {
 	if errors.As(err, &dnsErr) {
 		return true
 	}
+	// Dial, read and write failures are the network's; a TLS alert ("remote
+	// error", "local error") is a configuration problem that waiting will not
+	// fix, so it stays a plain error.
 	var opErr *net.OpError
-	if errors.As(err, &opErr) {
+	if errors.As(err, &opErr) && opErr.Op != "remote error" && opErr.Op != "local error" {
 		return true
 	}
 	var netErr net.Error
