@@ -1,0 +1,135 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	"github.com/hpa-engine/hpa-engine/adapter"
+)
+
+// DefaultCacheSyncTimeout bounds how long a request waits for the first
+// sync of a resource's informer.
+const DefaultCacheSyncTimeout = 10 * time.Second
+
+// ObjectCache answers ObjectNames from metadata-only informers, one per
+// resource, started on first use and kept running: object names and labels
+// are all a selection needs, so neither specs nor statuses are held.
+type ObjectCache struct {
+	factory     metadatainformer.SharedInformerFactory
+	syncTimeout time.Duration
+
+	mu        sync.Mutex
+	stop      <-chan struct{} // nil until Run
+	informers map[schema.GroupVersionResource]informers.GenericInformer
+}
+
+var _ ObjectLister = (*ObjectCache)(nil)
+
+// NewObjectCache returns a cache over the metadata client. resync is the
+// informers' resync period (0 for none); syncTimeout bounds a request's
+// wait for a new informer's first list (DefaultCacheSyncTimeout when 0).
+func NewObjectCache(client metadata.Interface, resync, syncTimeout time.Duration) *ObjectCache {
+	if syncTimeout <= 0 {
+		syncTimeout = DefaultCacheSyncTimeout
+	}
+	return &ObjectCache{
+		factory:     metadatainformer.NewSharedInformerFactory(client, resync),
+		syncTimeout: syncTimeout,
+		informers:   map[schema.GroupVersionResource]informers.GenericInformer{},
+	}
+}
+
+// Run lets the cache start informers, and stops them all when ctx is done.
+func (c *ObjectCache) Run(ctx context.Context) error {
+	c.mu.Lock()
+	c.stop = ctx.Done()
+	c.factory.Start(c.stop)
+	c.mu.Unlock()
+	<-ctx.Done()
+	c.factory.Shutdown()
+	return nil
+}
+
+// Prepare starts the informers of resources requests will ask for (pods,
+// typically) and waits for their first sync, so the first requests do not
+// wait. It needs Run.
+func (c *ObjectCache) Prepare(ctx context.Context, resources ...schema.GroupVersionResource) error {
+	var errs []error
+	for _, gvr := range resources {
+		if _, err := c.synced(ctx, gvr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ObjectNames implements ObjectLister from the informer of the resource.
+// An informer that does not sync in time (the API server is down, or RBAC
+// forbids the list) is adapter.ErrBackendUnavailable.
+func (c *ObjectCache) ObjectNames(ctx context.Context, gvr schema.GroupVersionResource, namespace string, selector labels.Selector) ([]string, error) {
+	inf, err := c.synced(ctx, gvr)
+	if err != nil {
+		return nil, err
+	}
+	var objs []runtime.Object
+	if namespace != "" {
+		objs, err = inf.Lister().ByNamespace(namespace).List(selector)
+	} else {
+		objs, err = inf.Lister().List(selector)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s from cache: %w", gvr.GroupResource(), err)
+	}
+	names := make([]string, 0, len(objs))
+	for _, o := range objs {
+		acc, err := meta.Accessor(o)
+		if err != nil {
+			continue
+		}
+		names = append(names, acc.GetName())
+	}
+	return names, nil
+}
+
+// synced returns the resource's informer once it has synced, starting it on
+// first use.
+func (c *ObjectCache) synced(ctx context.Context, gvr schema.GroupVersionResource) (informers.GenericInformer, error) {
+	c.mu.Lock()
+	if c.stop == nil {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("object cache of %s is not running: %w", gvr.GroupResource(), adapter.ErrBackendUnavailable)
+	}
+	inf, ok := c.informers[gvr]
+	if !ok {
+		inf = c.factory.ForResource(gvr)
+		inf.Informer() // registers the informer so that Start runs it
+		c.factory.Start(c.stop)
+		c.informers[gvr] = inf
+		klog.V(2).InfoS("Started object informer", "resource", gvr.String())
+	}
+	c.mu.Unlock()
+
+	informer := inf.Informer()
+	if informer.HasSynced() {
+		return inf, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, c.syncTimeout)
+	defer cancel()
+	if !cache.WaitForCacheSync(wctx.Done(), informer.HasSynced) {
+		return nil, fmt.Errorf("objects of %s not synced from the API server within %s: %w", gvr.GroupResource(), c.syncTimeout, adapter.ErrBackendUnavailable)
+	}
+	return inf, nil
+}
