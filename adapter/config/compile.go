@@ -13,6 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
+// maxTrialBytes bounds the trial rendering of a query template at load.
+const maxTrialBytes = 1 << 20
+
 // compiler turns a parsed File into a Config, collecting every problem.
 type compiler struct {
 	lines    map[string]int
@@ -167,7 +170,9 @@ func (c *compiler) queryTemplate(path, text string, grouped bool) *template.Temp
 	if grouped {
 		args.GroupBy, args.GroupBySlice = "pod", []string{"pod"}
 	}
-	var b strings.Builder
+	// The trial output is small for any real query; the limit stops a
+	// template that loops from hanging the load (or a hot reload).
+	b := LimitedBuilder{Max: maxTrialBytes}
 	if err := t.Execute(&b, args); err != nil {
 		c.fail(path, err)
 		return nil
@@ -224,7 +229,7 @@ func (c *compiler) labelTemplate(path, text string, r *Resources) {
 		c.fail(path, err)
 		return
 	}
-	var pat strings.Builder
+	pat := LimitedBuilder{Max: maxLabelBytes}
 	if err := t.Execute(&pat, LabelArgs{Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)"}); err != nil {
 		c.fail(path, err)
 		return

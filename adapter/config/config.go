@@ -158,7 +158,7 @@ func (r *Resources) FormatLabel(group, singularResource string) (string, error) 
 	if r.Template == nil {
 		return "", fmt.Errorf("no resources.template to name the label of %s", schema.GroupResource{Group: group, Resource: singularResource})
 	}
-	var b strings.Builder
+	b := LimitedBuilder{Max: maxLabelBytes}
 	args := LabelArgs{Group: SanitizeGroup(group), Resource: singularResource}
 	if err := r.Template.Execute(&b, args); err != nil {
 		return "", fmt.Errorf("resources.template: %w", err)
@@ -168,6 +168,9 @@ func (r *Resources) FormatLabel(group, singularResource string) (string, error) 
 	}
 	return b.String(), nil
 }
+
+// maxLabelBytes bounds what a label template renders; label names are short.
+const maxLabelBytes = 4 << 10
 
 // SanitizeGroup turns an API group into label-name characters the way
 // prometheus-adapter does: dots and dashes become underscores.
@@ -210,4 +213,28 @@ type Backend struct {
 	BearerTokenFile string
 	BasicAuth       *BasicAuth
 	TLS             *TLS
+}
+
+// LimitedBuilder is a strings.Builder that fails once it holds more than Max
+// bytes. Templates render into it so that one that loops ends with an error
+// instead of taking the process's memory.
+type LimitedBuilder struct {
+	strings.Builder
+	Max int
+}
+
+// Write appends p, or fails without appending when that would pass Max.
+func (b *LimitedBuilder) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.Max {
+		return 0, fmt.Errorf("%w: renders more than %d bytes", ErrTooLarge, b.Max)
+	}
+	return b.Builder.Write(p)
+}
+
+// WriteString appends s, or fails without appending when that would pass Max.
+func (b *LimitedBuilder) WriteString(s string) (int, error) {
+	if b.Len()+len(s) > b.Max {
+		return 0, fmt.Errorf("%w: renders more than %d bytes", ErrTooLarge, b.Max)
+	}
+	return b.Builder.WriteString(s)
 }

@@ -70,3 +70,7 @@ func (es Errors) Unwrap() []error {
 
 // Is makes the list match ErrInvalid even when it is empty of matches.
 func (es Errors) Is(target error) bool { return target == ErrInvalid }
+
+// ErrTooLarge is wrapped when a template renders more than its limit, in
+// the trial run at load or when a query is rendered.
+var ErrTooLarge = errors.New("output too large")

@@ -18,3 +18,7 @@ var ErrNoLabel = errors.New("no label for resource")
 // ErrNoQuery means a rule has no usable metricsQuery, or its template
 // rendered nothing.
 var ErrNoQuery = errors.New("no query")
+
+// errNoMapper means a mapping was asked of a nil ResourceMapper (discovery
+// before the cluster's resources are known): nothing resolves.
+var errNoMapper = errors.New("no resource mapper")

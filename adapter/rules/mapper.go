@@ -22,6 +22,9 @@ var _ ResourceMapper = meta.RESTMapper(nil)
 // mapper's canonical plural form, as prometheus-adapter does for overrides,
 // template labels and requests alike.
 func NormalizeResource(m ResourceMapper, gr schema.GroupResource) (schema.GroupResource, error) {
+	if m == nil {
+		return schema.GroupResource{}, fmt.Errorf("resource %s: %w", gr, errNoMapper)
+	}
 	gvr, err := m.ResourceFor(gr.WithVersion(""))
 	if err != nil {
 		return schema.GroupResource{}, fmt.Errorf("resource %s: %w", gr, err)

@@ -11,6 +11,11 @@ import (
 	"github.com/hpa-engine/hpa-engine/adapter/config"
 )
 
+// MaxQueryBytes bounds a rendered query. A template that loops (text/template
+// can range over an integer) must fail rather than exhaust memory; real
+// queries, even by name for 10,000 objects, stay far below it.
+const MaxQueryBytes = 16 << 20
+
 // CustomQuery is what a custom-metrics request asks of one metric.
 type CustomQuery struct {
 	// Namespace is the objects' namespace; empty for root-scoped resources
@@ -62,12 +67,13 @@ func RenderCustom(m *CustomMetric, q CustomQuery) (string, error) {
 				return "", err
 			}
 		}
+		alt := alternation(q.Names)
 		obj := Matcher{Label: m.ResourceLabel, Op: MatchEqual, Value: q.Names[0]}
 		if len(q.Names) > 1 {
-			obj = Matcher{Label: m.ResourceLabel, Op: MatchRegexp, Value: alternation(q.Names)}
+			obj = Matcher{Label: m.ResourceLabel, Op: MatchRegexp, Value: alt}
 		}
 		ms = append(ms, obj)
-		values[m.ResourceLabel] = quoteInner(alternation(q.Names))
+		values[m.ResourceLabel] = quoteInner(alt)
 	}
 	return execute(m.Rule, config.QueryArgs{
 		Series:            m.Series,
@@ -136,7 +142,7 @@ func execute(r *config.Rule, args config.QueryArgs) (string, error) {
 	if r.MetricsQuery == nil {
 		return "", fmt.Errorf("%w: %s has no metricsQuery", ErrNoQuery, r.ID())
 	}
-	var b strings.Builder
+	b := config.LimitedBuilder{Max: MaxQueryBytes}
 	if err := r.MetricsQuery.Execute(&b, args); err != nil {
 		return "", fmt.Errorf("%s.metricsQuery: %w", r.ID(), err)
 	}

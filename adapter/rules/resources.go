@@ -89,6 +89,9 @@ func (m *Mapping) LabelForResource(gr schema.GroupResource) (string, error) {
 	if m.res.Template == nil {
 		return "", fmt.Errorf("%w %s: no override names it and the rule has no template", ErrNoLabel, gr)
 	}
+	if m.mapper == nil {
+		return "", fmt.Errorf("singular of %s: %w", gr, errNoMapper)
+	}
 	singular, err := m.mapper.ResourceSingularizer(gr.Resource)
 	if err != nil {
 		return "", fmt.Errorf("singular of %s: %w", gr, err)
