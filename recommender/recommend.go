@@ -30,20 +30,45 @@ const (
 // only for input upstream could never see; everything upstream handles
 // (failed metrics, bad selectors, zero targets) is reported in the Result.
 func Recommend(in Input) (Result, error) {
+	return run(in, nil)
+}
+
+// RescaleFailed is Recommend for a cycle whose scale update failed with
+// updateErr: upstream then sets AbleToScale False (FailedUpdateScale), keeps
+// the previous desired replicas and scale time, records no scale event and
+// leaves ScaledToZero as it was. The scaler calls it when its update fails.
+func RescaleFailed(in Input, updateErr error) (Result, error) {
+	return run(in, updateErr)
+}
+
+func run(in Input, updateErr error) (Result, error) {
 	if in.Now.IsZero() {
 		return Result{}, fmt.Errorf("now is unset: %w", ErrInvalidInput)
 	}
 	s := in.Settings.resolve()
 	spec := DefaultSpec(in.Spec, s.downscaleWindow)
+	if err := checkInput(in, spec); err != nil {
+		return Result{}, err
+	}
+	r := newReconciler(in, s, spec)
+	r.updateErr = updateErr
+	return r.reconcile(), nil
+}
+
+func checkInput(in Input, spec autoscalingv2.HorizontalPodAutoscalerSpec) error {
 	if len(in.Observations) != len(spec.Metrics) {
-		return Result{}, fmt.Errorf("%d observations for %d metrics: %w", len(in.Observations), len(spec.Metrics), ErrInvalidInput)
+		return fmt.Errorf("%d observations for %d metrics: %w", len(in.Observations), len(spec.Metrics), ErrInvalidInput)
 	}
 	for i, m := range spec.Metrics {
 		if err := checkMetricSpec(m); err != nil {
-			return Result{}, fmt.Errorf("metric %d: %w", i, err)
+			return fmt.Errorf("metric %d: %w", i, err)
 		}
 	}
-	r := &reconciler{
+	return nil
+}
+
+func newReconciler(in Input, s settings, spec autoscalingv2.HorizontalPodAutoscalerSpec) *reconciler {
+	return &reconciler{
 		in:    in,
 		spec:  spec,
 		set:   s,
@@ -57,7 +82,6 @@ func Recommend(in Input) (Result, error) {
 			readinessDelay: s.readinessDelay,
 		},
 	}
-	return r.reconcile(), nil
 }
 
 // checkMetricSpec rejects metric specs upstream would dereference as nil
@@ -91,6 +115,8 @@ type reconciler struct {
 	hist  History
 	calc  calculator
 	steps []Step
+	// updateErr, when set, makes the scale update fail (RescaleFailed).
+	updateErr error
 }
 
 func (r *reconciler) setCondition(t autoscalingv2.HorizontalPodAutoscalerConditionType, status corev1.ConditionStatus, reason, message string) {
@@ -232,6 +258,17 @@ func (r *reconciler) reconcile() Result {
 		rescale = desired != current
 	}
 
+	if rescale && r.updateErr != nil {
+		r.setCondition(autoscalingv2.AbleToScale, corev1.ConditionFalse, "FailedUpdateScale", fmt.Sprintf("the HPA controller was unable to update the target scale: %v", r.updateErr))
+		res.Rescale = true
+		res.RescaleReason = rescaleReason
+		res.DesiredReplicas = desired
+		res.Error = fmt.Sprintf("failed to rescale %s/%s/%s: %v", r.spec.ScaleTargetRef.Kind, r.in.Namespace, r.spec.ScaleTargetRef.Name, r.updateErr)
+		res.Steps = r.steps
+		res.Status = r.status(current, r.in.Status.DesiredReplicas, statuses, false)
+		res.History = r.hist
+		return res
+	}
 	if rescale {
 		r.setCondition(autoscalingv2.AbleToScale, corev1.ConditionTrue, "SucceededRescale", fmt.Sprintf("the HPA controller was able to update the target scale to %d", desired))
 		if current > 0 && desired == 0 && minReplicas == 0 && hasObjExt {
