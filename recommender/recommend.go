@@ -176,7 +176,10 @@ func (r *reconciler) reconcile() Result {
 	r.setCondition(autoscalingv2.AbleToScale, corev1.ConditionTrue, "SucceededGetScale", "the HPA controller was able to get the target's current scale")
 	current := r.in.Target.SpecReplicas
 	if len(r.hist.Recommendations) == 0 {
-		r.hist.Recommendations = []TimestampedRecommendation{{Replicas: current, Timestamp: r.now}}
+		// Upstream seeds at its own time.Now(), which is always strictly
+		// before the time.Now() its stabilization reads a moment later: with
+		// a zero window the seed is already old. One nanosecond reproduces it.
+		r.hist.Recommendations = []TimestampedRecommendation{{Replicas: current, Timestamp: r.now.Add(-time.Nanosecond)}}
 	}
 	minReplicas := *r.spec.MinReplicas
 	maxReplicas := r.spec.MaxReplicas
@@ -221,6 +224,9 @@ func (r *reconciler) reconcile() Result {
 			res.Error = mr.err.Error()
 		}
 		if mr.replicas == -1 {
+			if mr.err != nil {
+				res.Error = fmt.Sprintf("failed to compute desired number of replicas based on listed metrics for %s: %v", r.reference(), mr.err)
+			}
 			// Nothing usable: keep the previous desired count and scale time.
 			res.DesiredReplicas = current
 			res.Steps = r.steps
@@ -263,7 +269,7 @@ func (r *reconciler) reconcile() Result {
 		res.Rescale = true
 		res.RescaleReason = rescaleReason
 		res.DesiredReplicas = desired
-		res.Error = fmt.Sprintf("failed to rescale %s/%s/%s: %v", r.spec.ScaleTargetRef.Kind, r.in.Namespace, r.spec.ScaleTargetRef.Name, r.updateErr)
+		res.Error = fmt.Sprintf("failed to rescale %s: %v", r.reference(), r.updateErr)
 		res.Steps = r.steps
 		res.Status = r.status(current, r.in.Status.DesiredReplicas, statuses, false)
 		res.History = r.hist
@@ -289,6 +295,11 @@ func (r *reconciler) reconcile() Result {
 	res.Status = r.status(current, desired, statuses, rescale)
 	res.History = r.hist
 	return res
+}
+
+// reference names the scale target in upstream's error messages.
+func (r *reconciler) reference() string {
+	return fmt.Sprintf("%s/%s/%s", r.spec.ScaleTargetRef.Kind, r.in.Namespace, r.spec.ScaleTargetRef.Name)
 }
 
 // status is upstream's setStatus.

@@ -432,6 +432,20 @@ func TestRecommend(t *testing.T) {
 			wantDesired: 4, wantRules: []Rule{RuleRatio}, wantConds: unchanged(ableDownStab),
 		},
 		{
+			name: "first sight with a zero downscale window: the seed is already old",
+			in: func() Input {
+				in := input(4, pods(4, "1"), []autoscalingv2.MetricSpec{podsMetric("qps", "10")}, samplesFor(2000, 2000, 2000, 2000))
+				in.Settings.DownscaleStabilizationWindow = &metav1.Duration{}
+				return in
+			}(),
+			wantDesired: 1, wantRules: []Rule{RuleRatio}, wantConds: scaled(limitedNo),
+			check: func(t *testing.T, r Result) {
+				if len(r.History.Recommendations) != 1 || r.History.Recommendations[0].Replicas != 1 {
+					t.Errorf("history = %+v, want the seed's slot reused", r.History.Recommendations)
+				}
+			},
+		},
+		{
 			name: "downscale stabilization takes the highest recommendation of the window",
 			in: withHistory(input(6, pods(6, "1"), []autoscalingv2.MetricSpec{podsMetric("qps", "10")}, samplesFor(2000, 2000, 2000, 2000, 2000, 2000)),
 				History{Recommendations: recs(9, 10*time.Minute, 5, 4*time.Minute, 3, time.Minute)}),
