@@ -185,7 +185,9 @@ func SanitizeGroup(group string) string {
 
 // ResourceQueries are the compiled resourceRules.
 type ResourceQueries struct {
-	CPU    *ResourceQuery
+	// CPU holds the cpu queries.
+	CPU *ResourceQuery
+	// Memory holds the memory queries.
 	Memory *ResourceQuery
 	// Window is the range the queries compute over.
 	Window time.Duration
@@ -194,25 +196,38 @@ type ResourceQueries struct {
 // ResourceQuery holds the compiled queries of one resource (cpu or
 // memory). Their data is a QueryArgs, as for metricsQuery.
 type ResourceQuery struct {
-	ContainerQuery     *template.Template
+	// ContainerQuery renders the per-container query.
+	ContainerQuery *template.Template
+	// ContainerQueryText is containerQuery as written.
 	ContainerQueryText string
-	NodeQuery          *template.Template
-	NodeQueryText      string
-	Resources          *Resources
-	ContainerLabel     string
+	// NodeQuery renders the per-node query.
+	NodeQuery *template.Template
+	// NodeQueryText is nodeQuery as written.
+	NodeQueryText string
+	// Resources maps labels to group-resources.
+	Resources *Resources
+	// ContainerLabel is the label that holds the container name.
+	ContainerLabel string
 }
 
 // Backend is a compiled named backend.
 type Backend struct {
+	// Name is what rules write in their backend field.
 	Name string
 	// URL is the parsed base URL.
 	URL *url.URL
 	// Timeout bounds each query; zero means the caller's default.
-	Timeout         time.Duration
-	Headers         map[string]string
+	Timeout time.Duration
+	// Headers are sent with every request; names are valid HTTP tokens and
+	// values hold no line breaks.
+	Headers map[string]string
+	// BearerTokenFile holds a bearer token; empty for none.
 	BearerTokenFile string
-	BasicAuth       *BasicAuth
-	TLS             *TLS
+	// BasicAuth is set when the backend uses basic authentication; never
+	// together with BearerTokenFile.
+	BasicAuth *BasicAuth
+	// TLS is the client TLS configuration; nil for the defaults.
+	TLS *TLS
 }
 
 // LimitedBuilder is a strings.Builder that fails once it holds more than Max

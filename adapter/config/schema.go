@@ -48,7 +48,9 @@ type DiscoveryRule struct {
 // RegexFilter keeps series whose name matches Is, or drops those that match
 // IsNot. Exactly one of the two is set.
 type RegexFilter struct {
-	Is    string `yaml:"is"`
+	// Is keeps only series whose name matches this regular expression.
+	Is string `yaml:"is"`
+	// IsNot drops series whose name matches this regular expression.
 	IsNot string `yaml:"isNot"`
 }
 
@@ -70,7 +72,9 @@ type ResourceMapping struct {
 // GroupResource is a Kubernetes group and resource as written in the file;
 // the resource may be singular or plural ("pod", "pods").
 type GroupResource struct {
-	Group    string `yaml:"group"`
+	// Group is the API group; empty for the core group.
+	Group string `yaml:"group"`
+	// Resource is the resource, singular or plural; required.
 	Resource string `yaml:"resource"`
 }
 
@@ -86,7 +90,9 @@ type NameMapping struct {
 
 // ResourceRules are the queries for the resource metrics API.
 type ResourceRules struct {
-	CPU    ResourceRule `yaml:"cpu"`
+	// CPU holds the cpu queries.
+	CPU ResourceRule `yaml:"cpu"`
+	// Memory holds the memory queries.
 	Memory ResourceRule `yaml:"memory"`
 	// Window is the range the queries compute over, reported to clients
 	// ("5m").
@@ -127,15 +133,21 @@ type BackendSpec struct {
 
 // BasicAuth is HTTP basic authentication with the password read from a file.
 type BasicAuth struct {
-	Username     string `yaml:"username"`
+	// Username is the basic-auth user.
+	Username string `yaml:"username"`
+	// PasswordFile holds the password; it is read when the client is built.
 	PasswordFile string `yaml:"passwordFile"`
 }
 
 // TLS is the client TLS configuration of a backend.
 type TLS struct {
-	CAFile             string `yaml:"caFile"`
-	CertFile           string `yaml:"certFile"`
-	KeyFile            string `yaml:"keyFile"`
-	ServerName         string `yaml:"serverName"`
-	InsecureSkipVerify bool   `yaml:"insecureSkipVerify"`
+	// CAFile verifies the server; the system roots when empty.
+	CAFile string `yaml:"caFile"`
+	// CertFile and KeyFile are the client certificate, set together.
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+	// ServerName overrides the name the server certificate must carry.
+	ServerName string `yaml:"serverName"`
+	// InsecureSkipVerify disables server verification (tests only).
+	InsecureSkipVerify bool `yaml:"insecureSkipVerify"`
 }

@@ -16,6 +16,7 @@ import (
 // names of its other labels. Values are dropped, as prometheus-adapter
 // does, so thousands of series of one metric collapse into a few.
 type Series struct {
+	// Name is the metric name (__name__).
 	Name string
 	// Labels are the label names other than __name__, sorted.
 	Labels []string

@@ -27,8 +27,11 @@ const (
 // Matcher is one PromQL label matcher. Value is the raw value (for = and
 // !=) or the regular expression (for =~ and !~), unquoted; String quotes it.
 type Matcher struct {
+	// Label is the label name; always a valid Prometheus label name.
 	Label string
-	Op    MatchOp
+	// Op is the matching operator.
+	Op MatchOp
+	// Value is the value or regular expression, unquoted.
 	Value string
 }
 
