@@ -40,6 +40,9 @@ var (
 	pvsResource        = schema.GroupResource{Resource: "persistentvolumes"}
 )
 
+// podsResource is what resourceRules' container queries describe.
+var podsResource = schema.GroupResource{Resource: "pods"}
+
 // Namespaced reports whether metrics of the resource are served under
 // /namespaces/{ns}/. As in prometheus-adapter, only namespaces, nodes and
 // persistentvolumes are root-scoped.

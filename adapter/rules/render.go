@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"text/template"
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -42,46 +43,60 @@ type CustomQuery struct {
 // .GroupBy and .GroupBySlice (the resource's label) and .LabelValuesByName.
 // Bad input wraps ErrUnsupportedSelector or ErrInvalidName.
 func RenderCustom(m *CustomMetric, q CustomQuery) (string, error) {
-	ms, err := SelectorMatchers(q.MetricSelector)
+	args, err := objectArgs(m.Series, m.ResourceLabel, m.NamespaceLabel, nil, q)
 	if err != nil {
 		return "", err
+	}
+	if m.Rule.MetricsQuery == nil {
+		return "", fmt.Errorf("%w: %s has no metricsQuery", ErrNoQuery, m.Rule.ID())
+	}
+	return execute(m.Rule.ID()+".metricsQuery", m.Rule.MetricsQuery, args)
+}
+
+// objectArgs builds the template data of a query about objects, in
+// prometheus-adapter's order: selector matchers, namespace, objects.
+func objectArgs(series, resourceLabel, namespaceLabel string, extraGroupBy []string, q CustomQuery) (config.QueryArgs, error) {
+	ms, err := SelectorMatchers(q.MetricSelector)
+	if err != nil {
+		return config.QueryArgs{}, err
 	}
 	values := valuesByName(ms)
 	if q.Namespace != "" {
 		if err := checkName("namespace", q.Namespace); err != nil {
-			return "", err
+			return config.QueryArgs{}, err
 		}
-		ns := Matcher{Label: m.NamespaceLabel, Op: MatchEqual, Value: q.Namespace}
+		ns := Matcher{Label: namespaceLabel, Op: MatchEqual, Value: q.Namespace}
 		ms = append(ms, ns)
 		values[ns.Label] = quoteInner(regexp.QuoteMeta(q.Namespace))
 	}
 	switch {
 	case q.AllObjects:
-		ms = append(ms, Matcher{Label: m.ResourceLabel, Op: MatchNotEqual, Value: ""})
-		values[m.ResourceLabel] = ""
+		ms = append(ms, Matcher{Label: resourceLabel, Op: MatchNotEqual, Value: ""})
+		values[resourceLabel] = ""
 	case len(q.Names) == 0:
-		return "", fmt.Errorf("%w: no object names to query %s for", ErrInvalidName, m.Metric)
+		return config.QueryArgs{}, fmt.Errorf("%w: no object names to query", ErrInvalidName)
 	default:
 		for _, n := range q.Names {
 			if err := checkName("object name", n); err != nil {
-				return "", err
+				return config.QueryArgs{}, err
 			}
 		}
 		alt := alternation(q.Names)
-		obj := Matcher{Label: m.ResourceLabel, Op: MatchEqual, Value: q.Names[0]}
+		obj := Matcher{Label: resourceLabel, Op: MatchEqual, Value: q.Names[0]}
 		if len(q.Names) > 1 {
-			obj = Matcher{Label: m.ResourceLabel, Op: MatchRegexp, Value: alt}
+			obj = Matcher{Label: resourceLabel, Op: MatchRegexp, Value: alt}
 		}
 		ms = append(ms, obj)
-		values[m.ResourceLabel] = quoteInner(alt)
+		values[resourceLabel] = quoteInner(alt)
 	}
-	return execute(m.Rule, config.QueryArgs{
-		Series:            m.Series,
+	groupBy := append([]string{resourceLabel}, extraGroupBy...)
+	return config.QueryArgs{
+		Series:            series,
 		LabelMatchers:     FormatMatchers(ms),
 		LabelValuesByName: values,
-		GroupBy:           m.ResourceLabel,
-		GroupBySlice:      []string{m.ResourceLabel},
-	})
+		GroupBy:           strings.Join(groupBy, ","),
+		GroupBySlice:      groupBy,
+	}, nil
 }
 
 // RenderExternal renders the PromQL query for an external metric: the
@@ -103,7 +118,10 @@ func RenderExternal(m *ExternalMetric, namespace string, sel labels.Selector) (s
 		ms = append(ms, Matcher{Label: m.NamespaceLabel, Op: MatchEqual, Value: namespace})
 		values[m.NamespaceLabel] = quoteInner(regexp.QuoteMeta(namespace))
 	}
-	return execute(m.Rule, config.QueryArgs{
+	if m.Rule.MetricsQuery == nil {
+		return "", fmt.Errorf("%w: %s has no metricsQuery", ErrNoQuery, m.Rule.ID())
+	}
+	return execute(m.Rule.ID()+".metricsQuery", m.Rule.MetricsQuery, config.QueryArgs{
 		Series:            m.Series,
 		LabelMatchers:     FormatMatchers(ms),
 		LabelValuesByName: values,
@@ -138,16 +156,13 @@ func checkName(what, name string) error {
 	return nil
 }
 
-func execute(r *config.Rule, args config.QueryArgs) (string, error) {
-	if r.MetricsQuery == nil {
-		return "", fmt.Errorf("%w: %s has no metricsQuery", ErrNoQuery, r.ID())
-	}
+func execute(name string, t *template.Template, args config.QueryArgs) (string, error) {
 	b := config.LimitedBuilder{Max: MaxQueryBytes}
-	if err := r.MetricsQuery.Execute(&b, args); err != nil {
-		return "", fmt.Errorf("%s.metricsQuery: %w", r.ID(), err)
+	if err := t.Execute(&b, args); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	if strings.TrimSpace(b.String()) == "" {
-		return "", fmt.Errorf("%w: %s.metricsQuery rendered an empty query", ErrNoQuery, r.ID())
+		return "", fmt.Errorf("%w: %s rendered an empty query", ErrNoQuery, name)
 	}
 	return b.String(), nil
 }
