@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -267,6 +268,10 @@ func (c *Client) QueryRange(ctx context.Context, query string, start, end time.T
 		// timestamp visible while callers treat it as missing, never as 0.
 		for _, p := range ss.Histograms {
 			s.Points = append(s.Points, Point{Timestamp: p.Timestamp.Time(), Value: math.NaN()})
+		}
+		if len(ss.Values) > 0 && len(ss.Histograms) > 0 {
+			// A series that changed type has both lists; keep time order.
+			slices.SortStableFunc(s.Points, func(a, b Point) int { return a.Timestamp.Compare(b.Timestamp) })
 		}
 		out[i] = s
 	}

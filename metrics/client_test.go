@@ -164,6 +164,19 @@ func TestQueryRangeConversion(t *testing.T) {
 			},
 		},
 		{
+			name: "native histogram points are NaN, in time order with float points",
+			step: 30 * time.Second,
+			data: `{"resultType":"matrix","result":[
+				{"metric":{"pod":"h"},"values":[[1700000000,"1"],[1700000060,"3"]],"histograms":[[1700000030,{"count":"2","sum":"3"}]]}]}`,
+			want: []hpametrics.Series{
+				{Labels: map[string]string{"pod": "h"}, Points: []hpametrics.Point{
+					{Timestamp: time.Unix(1700000000, 0), Value: 1},
+					{Timestamp: time.Unix(1700000030, 0), Value: math.NaN()},
+					{Timestamp: time.Unix(1700000060, 0), Value: 3},
+				}},
+			},
+		},
+		{
 			name:    "vector is an error",
 			step:    30 * time.Second,
 			data:    emptyVector,
