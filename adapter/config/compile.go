@@ -161,6 +161,10 @@ func (c *compiler) queryTemplate(path, text string, grouped bool) *template.Temp
 		c.fail(path, err)
 		return nil
 	}
+	if err := checkRanges(t); err != nil {
+		c.fail(path, err)
+		return nil
+	}
 	args := QueryArgs{
 		Series:            "sample_metric",
 		LabelMatchers:     `namespace="sample",pod=~"a|b"`,
@@ -226,6 +230,10 @@ func (c *compiler) resources(path string, in *ResourceMapping) *Resources {
 func (c *compiler) labelTemplate(path, text string, r *Resources) {
 	t, err := template.New(path).Delims("<<", ">>").Parse(text)
 	if err != nil {
+		c.fail(path, err)
+		return
+	}
+	if err := checkRanges(t); err != nil {
 		c.fail(path, err)
 		return
 	}
