@@ -124,3 +124,21 @@ func TestTLS(t *testing.T) {
 		})
 	}
 }
+
+func TestMissingCredentialFiles(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	if _, err := hpametrics.NewClient(hpametrics.ClientConfig{URL: "https://127.0.0.1:1", TLS: hpametrics.TLSConfig{CAFile: missing}}); err == nil {
+		t.Error("NewClient accepted a CA file that does not exist")
+	}
+	// A token file is read per request (it rotates), so a missing one fails
+	// the request, before anything is sent, as a configuration error: no 503.
+	fake, srv := newFakeProm(t, success(emptyVector))
+	c := newClient(t, hpametrics.ClientConfig{URL: srv.URL, BearerTokenFile: missing})
+	_, err := c.Query(context.Background(), "up", time.Time{})
+	if err == nil || hpametrics.Outcome(err) != hpametrics.OutcomeError {
+		t.Errorf("error = %v, want a plain error", err)
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("%d requests sent without the token", n)
+	}
+}
