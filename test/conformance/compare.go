@@ -141,8 +141,20 @@ func Diff(up, ours Outcome, now time.Time) []Difference {
 // are compared up to the pod and container they name.
 var podRequestError = regexp.MustCompile(`(missing request for \S+ in container \S+ of Pod|container \S+ not found in Pod|missing pod-level request for \S+ in Pod) \S+`)
 
+// ambiguousPair matches the two autoscalers upstream names in an
+// AmbiguousSelector message; it collects them from a map, in random order.
+var ambiguousPair = regexp.MustCompile(`\(e\.g\. \[(\S+) (\S+)\]\)`)
+
 func normalizeMessage(m string) string {
-	return podRequestError.ReplaceAllString(m, "<request error of some pod>")
+	m = podRequestError.ReplaceAllString(m, "<request error of some pod>")
+	return ambiguousPair.ReplaceAllStringFunc(m, func(s string) string {
+		g := ambiguousPair.FindStringSubmatch(s)
+		a, b := g[1], g[2]
+		if a > b {
+			a, b = b, a
+		}
+		return "(e.g. [" + a + " " + b + "])"
+	})
 }
 
 func fmtGen(g *int64) string {

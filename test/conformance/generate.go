@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -161,6 +162,12 @@ func (g *gen) input() recommender.Input {
 	withPodLevel := g.chance(0.05)
 	for i := range npods {
 		in.Target.Pods = append(in.Target.Pods, g.pod(i, settings, withPodLevel))
+	}
+
+	if len(in.Target.Pods) > 0 && in.Target.Selector == Selector && g.chance(0.015) {
+		// Another autoscaler selects the same pods (the loop lists the
+		// autoscalers whose selectors match them, this one included).
+		in.Target.SelectingAutoscalers = []string{Namespace + "/" + HPAName, Namespace + "/other"}
 	}
 
 	for _, p := range plans {
@@ -427,6 +434,10 @@ func (g *gen) observation(p metricPlan, t recommender.Target, statusReplicas int
 		return recommender.Observation{Error: pick(g, "metrics unavailable", "the server is currently unable to handle the request")}
 	}
 	obsTime := g.ago(g.between(0, 60))
+	if g.chance(0.03) {
+		// Far past any replica count, to reach upstream's int32 and int64 caps.
+		p.ratio *= pick(g, 1e7, 1e12)
+	}
 	switch p.spec.Type {
 	case autoscalingv2.ObjectMetricSourceType:
 		tgt := p.spec.Object.Target
@@ -446,6 +457,11 @@ func (g *gen) observation(p metricPlan, t recommender.Target, statusReplicas int
 			total = float64(tgt.AverageValue.MilliValue()) * float64(statusReplicas) * p.ratio
 		}
 		obs := recommender.Observation{Timestamp: obsTime}
+		if g.chance(0.02) {
+			// The sum overflows int64; upstream caps it.
+			obs.Values = []int64{math.MaxInt64 / 2, math.MaxInt64/2 + 2, 5}
+			return obs
+		}
 		parts := pick(g, 0, 1, 1, 1, 2, 3)
 		if total == 0 && parts == 0 {
 			return obs

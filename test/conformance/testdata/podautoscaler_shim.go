@@ -56,6 +56,9 @@ type ConformanceCase struct {
 	Selector                     string
 	Pods                         []*v1.Pod
 	Metrics                      metricsclient.MetricsClient
+	// OtherHPAs are other autoscalers ("namespace/name" to their selector),
+	// for AmbiguousSelector.
+	OtherHPAs map[string]string
 
 	Tolerance                     float64
 	CPUInitializationPeriod       time.Duration
@@ -140,6 +143,14 @@ func ConformanceReconcile(ctx context.Context, c ConformanceCase) ConformanceRes
 	defer a.queue.ShutDown()
 	hpaKey := selectors.Key{Name: hpa.Name, Namespace: hpa.Namespace}
 	a.selectorTracker.PutIfAbsent(hpa.Namespace, hpaKey, labels.Nothing())
+	for other, selector := range c.OtherHPAs {
+		sel, err := labels.Parse(selector)
+		if err != nil {
+			return ConformanceResult{Err: fmt.Errorf("parse selector of %s: %w", other, err)}
+		}
+		k := selectors.Parse(other)
+		a.selectorTracker.PutIfAbsent(k.Namespace, k, sel)
+	}
 
 	if c.Recommendations != nil {
 		recs := make([]timestampedRecommendation, 0, len(c.Recommendations))
