@@ -102,7 +102,7 @@ func (c ClientConfig) Validate() error {
 	}
 	hc := c.httpClientConfig()
 	if err := hc.Validate(); err != nil {
-		return err
+		return fmt.Errorf("http client: %w", err)
 	}
 	if err := hc.TLSConfig.Validate(); err != nil {
 		return fmt.Errorf("tls: %w", err)
@@ -184,11 +184,6 @@ func NewClient(cfg ClientConfig, opts ...Option) (*Client, error) {
 		opt(&o)
 	}
 	hc := cfg.httpClientConfig()
-	// Validate moves the Authorization defaults into place; its error was
-	// already checked above.
-	if err := hc.Validate(); err != nil {
-		return nil, fmt.Errorf("prometheus client: %w", err)
-	}
 	rt, err := promconfig.NewRoundTripperFromConfig(hc, o.name, promconfig.WithUserAgent(o.userAgent))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus client %q: %w", cfg.URL, err)

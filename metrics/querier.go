@@ -35,8 +35,9 @@ type Point struct {
 // Results are owned by the caller but may be shared with other callers when
 // the Querier coalesces requests (see Coalesce): treat them as read-only.
 type Querier interface {
-	// Query runs an instant query at `at`. A vector becomes its samples, a
-	// scalar one sample without labels; other result types are an error.
+	// Query runs an instant query at `at` (Prometheus' own "now" when `at`
+	// is zero). A vector becomes its samples, a scalar one sample without
+	// labels; other result types are an error.
 	Query(ctx context.Context, query string, at time.Time) ([]Sample, error)
 	// Series returns the label sets of the series matching `match` in
 	// [start, end].
