@@ -42,13 +42,33 @@ const (
 // start time and its metric samples) do hit their boundaries exactly.
 func Generate(seed uint64, i int) recommender.Input {
 	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i))), now: BaseNow}
+	g.flavor = pick(g, flavorGeneral, flavorGeneral, flavorGeneral, flavorGeneral, flavorGeneral, flavorGeneral, flavorZero, flavorPolicies, flavorCPU)
 	return g.input()
 }
 
 type gen struct {
-	r   *rand.Rand
-	now time.Time
+	r      *rand.Rand
+	now    time.Time
+	flavor flavor
 }
+
+// flavor concentrates a scenario on one area whose paths uniform choices
+// reach too rarely.
+type flavor int
+
+const (
+	// flavorGeneral draws everything independently.
+	flavorGeneral flavor = iota
+	// flavorZero: minReplicas 0, Object/External metrics, targets at or near
+	// zero replicas and a prior ScaledToZero condition (scale to and from 0).
+	flavorZero
+	// flavorPolicies: behaviors with policies, recent scale events and large
+	// changes, so that Pods/Percent limits and selectPolicy decide.
+	flavorPolicies
+	// flavorCPU: one CPU utilization metric over pods around the CPU
+	// initialization period and the initial readiness delay.
+	flavorCPU
+)
 
 // chance is true with probability p.
 func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
@@ -99,13 +119,10 @@ func (g *gen) input() recommender.Input {
 	}
 
 	plans := g.metrics(tolDown, tolUp)
-	objectOrExternal := false
-	for _, p := range plans {
-		if p.spec.Type == autoscalingv2.ObjectMetricSourceType || p.spec.Type == autoscalingv2.ExternalMetricSourceType {
-			objectOrExternal = true
-		}
+	if g.flavor == flavorCPU {
+		plans = []metricPlan{{spec: cpuUtilization(int32(pick(g, 50, 80, 100))), ratio: g.ratio(tolDown, tolUp)}}
 	}
-	if len(plans) == 0 || (len(plans) == 1 && g.chance(0.1)) {
+	if len(plans) == 0 || (len(plans) == 1 && g.flavor == flavorGeneral && g.chance(0.1)) {
 		// No metrics: the API server defaults one CPU utilization metric at 80%.
 		plans = []metricPlan{{spec: cpuUtilization(80), ratio: g.ratio(tolDown, tolUp)}}
 	} else {
@@ -114,11 +131,18 @@ func (g *gen) input() recommender.Input {
 		}
 	}
 
+	objectOrExternal := false
+	for _, p := range plans {
+		if p.spec.Type == autoscalingv2.ObjectMetricSourceType || p.spec.Type == autoscalingv2.ExternalMetricSourceType {
+			objectOrExternal = true
+		}
+	}
+
 	// Bounds: minReplicas 0 only with an Object or External metric, as the
 	// API server validates.
 	var minReplicas int32 = 1
 	switch {
-	case objectOrExternal && g.chance(0.35):
+	case objectOrExternal && (g.flavor == flavorZero || g.chance(0.35)):
 		minReplicas = 0
 		in.Spec.MinReplicas = ptr(minReplicas)
 	case g.chance(0.3):
@@ -131,6 +155,8 @@ func (g *gen) input() recommender.Input {
 	// The scale: mostly within bounds, sometimes at zero or out of them.
 	var current int32
 	switch {
+	case g.flavor == flavorZero:
+		current = min(in.Spec.MaxReplicas, int32(pick(g, 0, 0, 0, 1, 1, 2, 3)))
 	case g.chance(0.08):
 		current = 0
 	case g.chance(0.06):
@@ -176,6 +202,12 @@ func (g *gen) input() recommender.Input {
 
 	in.History = g.history(in.Spec.Behavior, current, settings)
 	in.Status = g.priorStatus(current, minReplicas)
+	if g.flavor == flavorZero && !hasCondition(in.Status, autoscalingv2.ScaledToZero) {
+		in.Status.Conditions = append(in.Status.Conditions, autoscalingv2.HorizontalPodAutoscalerCondition{
+			Type: autoscalingv2.ScaledToZero, Status: pick(g, corev1.ConditionTrue, corev1.ConditionTrue, corev1.ConditionFalse),
+			LastTransitionTime: metav1.NewTime(g.ago(g.between(30, 3000))), Reason: "Previous", Message: "left by the previous reconcile",
+		})
+	}
 	if g.chance(0.3) {
 		// Our core must give the same answer for the spec as read back from
 		// the API (defaulted) as for the manifest.
@@ -185,6 +217,15 @@ func (g *gen) input() recommender.Input {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func hasCondition(st autoscalingv2.HorizontalPodAutoscalerStatus, t autoscalingv2.HorizontalPodAutoscalerConditionType) bool {
+	for _, c := range st.Conditions {
+		if c.Type == t {
+			return true
+		}
+	}
+	return false
+}
 
 func cpuUtilization(target int32) autoscalingv2.MetricSpec {
 	return autoscalingv2.MetricSpec{
@@ -214,7 +255,7 @@ func (g *gen) settings() recommender.Settings {
 }
 
 func (g *gen) behavior() *autoscalingv2.HorizontalPodAutoscalerBehavior {
-	if g.chance(0.4) {
+	if g.flavor != flavorPolicies && g.chance(0.4) {
 		return nil
 	}
 	b := &autoscalingv2.HorizontalPodAutoscalerBehavior{}
@@ -236,7 +277,7 @@ func (g *gen) rules(up bool) *autoscalingv2.HPAScalingRules {
 		r.SelectPolicy = ptr(pick(g, autoscalingv2.MaxChangePolicySelect, autoscalingv2.MaxChangePolicySelect,
 			autoscalingv2.MinChangePolicySelect, autoscalingv2.MinChangePolicySelect, autoscalingv2.DisabledPolicySelect))
 	}
-	if g.chance(0.6) {
+	if g.flavor == flavorPolicies || g.chance(0.6) {
 		n := g.between(1, 3)
 		for range n {
 			p := autoscalingv2.HPAScalingPolicy{PeriodSeconds: int32(pick(g, 15, 30, 60, 120, 300, 600, 1800))}
@@ -263,6 +304,12 @@ func (g *gen) rules(up bool) *autoscalingv2.HPAScalingRules {
 // ratio picks how far from target a metric lands: on target, exactly on a
 // tolerance edge, just past it, or anywhere.
 func (g *gen) ratio(tolDown, tolUp float64) float64 {
+	switch g.flavor {
+	case flavorPolicies:
+		return pick(g, 0.05, 0.2, 0.5, 1.7, 3, 6, 12)
+	case flavorZero:
+		return pick(g, 0, 0, 0, 0.001, 0.3, 1, 2.5)
+	}
 	switch g.intn(9) {
 	case 0:
 		return 1
@@ -285,12 +332,19 @@ func (g *gen) ratio(tolDown, tolUp float64) float64 {
 
 func (g *gen) metrics(tolDown, tolUp float64) []metricPlan {
 	n := pick(g, 0, 1, 1, 1, 1, 2, 2, 2, 3)
+	if g.flavor == flavorZero {
+		n = pick(g, 1, 1, 2)
+	}
 	var plans []metricPlan
 	usedResources := map[string]bool{}
 	for i := range n {
 		name := fmt.Sprintf("m%d", i)
 		var spec autoscalingv2.MetricSpec
-		switch g.intn(5) {
+		kind := g.intn(5)
+		if g.flavor == flavorZero {
+			kind = pick(g, 3, 4)
+		}
+		switch kind {
 		case 0, 1: // Resource or ContainerResource
 			res := pick(g, corev1.ResourceCPU, corev1.ResourceCPU, corev1.ResourceMemory)
 			container := ""
@@ -577,10 +631,14 @@ func (g *gen) history(b *autoscalingv2.HorizontalPodAutoscalerBehavior, current 
 		}
 	}
 	if b != nil || g.chance(0.2) {
-		for range pick(g, 0, 0, 1, 2, 4) {
+		events := []int{0, 0, 1, 2, 4}
+		if g.flavor == flavorPolicies {
+			events = []int{1, 2, 3, 4}
+		}
+		for range pick(g, events...) {
 			h.ScaleUpEvents = append(h.ScaleUpEvents, recommender.ScaleEvent{ReplicaChange: int32(g.between(1, 6)), Timestamp: g.ago(age()), Outdated: g.chance(0.15)})
 		}
-		for range pick(g, 0, 0, 1, 2, 4) {
+		for range pick(g, events...) {
 			h.ScaleDownEvents = append(h.ScaleDownEvents, recommender.ScaleEvent{ReplicaChange: int32(g.between(1, 6)), Timestamp: g.ago(age()), Outdated: g.chance(0.15)})
 		}
 	}
