@@ -36,11 +36,11 @@ const (
 // The CAs it trusts are added to serving's client CAs so the TLS layer asks
 // for client certificates and the dynamic controllers that follow the
 // ConfigMap run while the server serves.
-func newDelegatingAuthenticator(o *genericoptions.DelegatingAuthenticationOptions, anonymousPaths []string, serving *server.SecureServingInfo) (authenticator.Request, *authenticatorfactory.RequestHeaderConfig, error) {
-	client, err := delegationClient(o.RemoteKubeConfigFile, o.RemoteKubeConfigFileOptional)
-	if err != nil {
-		return nil, nil, err
-	}
+//
+// client (nil when there is no kubeconfig and it is optional) sends the
+// TokenReviews and reads the ConfigMap.
+func newDelegatingAuthenticator(o *genericoptions.DelegatingAuthenticationOptions, client kubernetes.Interface, anonymousPaths []string, serving *server.SecureServingInfo) (authenticator.Request, *authenticatorfactory.RequestHeaderConfig, error) {
+	var err error
 	anonymous := &apiserver.AnonymousAuthConfig{Enabled: true}
 	for _, p := range anonymousPaths {
 		anonymous.Conditions = append(anonymous.Conditions, apiserver.AnonymousAuthCondition{Path: p})

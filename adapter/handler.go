@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
@@ -83,10 +84,12 @@ func newAPIHandler(custom CustomMetricsProvider, external ExternalMetricsProvide
 // and methods.
 func (h *apiHandler) mount(r chi.Router) {
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
-		h.writeError(w, req, unversioned, apierrors.NewNotFound(schema.GroupResource{}, req.URL.Path))
+		h.writeError(w, req, unversioned, failure(http.StatusNotFound, metav1.StatusReasonNotFound,
+			fmt.Sprintf("path %q is not served", req.URL.Path)))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
-		h.writeError(w, req, unversioned, apierrors.NewMethodNotSupported(schema.GroupResource{}, req.Method))
+		h.writeError(w, req, unversioned, failure(http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed,
+			fmt.Sprintf("method %s is not allowed: the metrics APIs only serve get", req.Method)))
 	})
 	r.Get("/apis", h.groupList)
 	if h.custom != nil {
@@ -392,11 +395,39 @@ func parseSelector(param, raw string) (labels.Selector, *metav1.LabelSelector, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %q: %w: %w", param, raw, ErrBadSelector, err)
 	}
-	wire, err := metav1.ParseToLabelSelector(raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s %q: %w: %w", param, raw, ErrBadSelector, err)
+	return sel, wireSelector(raw, sel), nil
+}
+
+// wireSelector returns the metav1 form of a parsed selector, echoed in
+// responses. metav1.ParseToLabelSelector does not know "!=", so requirements
+// are mapped one by one when it fails; "!=" becomes NotIn with one value. Gt
+// and Lt have no metav1 form: the selector is then not echoed, and the
+// provider decides whether it can serve it.
+func wireSelector(raw string, sel labels.Selector) *metav1.LabelSelector {
+	if wire, err := metav1.ParseToLabelSelector(raw); err == nil {
+		return wire
 	}
-	return sel, wire, nil
+	reqs, _ := sel.Requirements()
+	wire := &metav1.LabelSelector{}
+	for _, r := range reqs {
+		var op metav1.LabelSelectorOperator
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In:
+			op = metav1.LabelSelectorOpIn
+		case selection.NotEquals, selection.NotIn:
+			op = metav1.LabelSelectorOpNotIn
+		case selection.Exists:
+			op = metav1.LabelSelectorOpExists
+		case selection.DoesNotExist:
+			op = metav1.LabelSelectorOpDoesNotExist
+		default:
+			return nil
+		}
+		wire.MatchExpressions = append(wire.MatchExpressions, metav1.LabelSelectorRequirement{
+			Key: r.Key(), Operator: op, Values: r.Values().List(),
+		})
+	}
+	return wire
 }
 
 // toStatusError maps a provider or parsing error to the Status the client
@@ -406,14 +437,14 @@ func toStatusError(err error, gr schema.GroupResource, name string) *apierrors.S
 	if errors.As(err, &se) {
 		return se
 	}
+	var details *metav1.StatusDetails
+	if gr.Resource != "" || name != "" {
+		details = &metav1.StatusDetails{Group: gr.Group, Kind: gr.Resource, Name: name}
+	}
 	status := func(code int32, reason metav1.StatusReason) *apierrors.StatusError {
-		return &apierrors.StatusError{ErrStatus: metav1.Status{
-			Status:  metav1.StatusFailure,
-			Code:    code,
-			Reason:  reason,
-			Message: err.Error(),
-			Details: &metav1.StatusDetails{Group: gr.Group, Kind: gr.Resource, Name: name},
-		}}
+		se := failure(code, reason, err.Error())
+		se.ErrStatus.Details = details
+		return se
 	}
 	switch {
 	case errors.Is(err, ErrBadSelector), errors.Is(err, ErrBadRequest):
@@ -424,6 +455,16 @@ func toStatusError(err error, gr schema.GroupResource, name string) *apierrors.S
 		return status(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable)
 	}
 	return status(http.StatusInternalServerError, metav1.StatusReasonInternalError)
+}
+
+// failure returns a Status error without details.
+func failure(code int32, reason metav1.StatusReason, message string) *apierrors.StatusError {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status:  metav1.StatusFailure,
+		Code:    code,
+		Reason:  reason,
+		Message: message,
+	}}
 }
 
 func (h *apiHandler) writeObject(w http.ResponseWriter, r *http.Request, gv schema.GroupVersion, obj runtime.Object) {

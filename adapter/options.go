@@ -102,7 +102,11 @@ func (o *Options) Config() (*Config, error) {
 	if err := o.SecureServing.ApplyTo(&serving); err != nil {
 		return nil, fmt.Errorf("secure serving: %w", err)
 	}
-	authn, requestHeader, err := newDelegatingAuthenticator(o.Authentication, o.Authorization.AlwaysAllowPaths, serving)
+	client, err := delegationClient(o.Authentication.RemoteKubeConfigFile, o.Authentication.RemoteKubeConfigFileOptional)
+	if err != nil {
+		return nil, fmt.Errorf("authentication: %w", err)
+	}
+	authn, requestHeader, err := newDelegatingAuthenticator(o.Authentication, client, o.Authorization.AlwaysAllowPaths, serving)
 	if err != nil {
 		return nil, fmt.Errorf("authentication: %w", err)
 	}
