@@ -123,6 +123,13 @@ type harness struct {
 // a busy machine), upstream's clock may have moved far enough to cross a
 // boundary the generator keeps half a second away, so the run is retried.
 func (h *harness) runBoth(generated recommender.Input, viaV1 bool) run {
+	return h.runMutated(generated, viaV1, nil)
+}
+
+// runMutated is runBoth with mutate (when not nil) applied to our core's
+// input only: TestConformanceDetectsMutations uses it to show that the
+// comparison notices a core that is wrong.
+func (h *harness) runMutated(generated recommender.Input, viaV1 bool, mutate func(*recommender.Input)) run {
 	var r run
 	for range maxAttempts {
 		start := time.Now()
@@ -141,6 +148,10 @@ func (h *harness) runBoth(generated recommender.Input, viaV1 bool) run {
 		for _, p := range PodsFor(in) {
 			oursIn.Target.Pods = append(oursIn.Target.Pods, recommender.PodFromV1(p))
 		}
+	}
+	if mutate != nil {
+		oursIn = clone(oursIn)
+		mutate(&oursIn)
 	}
 	r.ours, r.result, r.oursErr = OursOutcome(oursIn)
 	if r.oursErr != nil {
@@ -266,4 +277,63 @@ func TestConformance(t *testing.T) {
 		}
 	}
 	t.Errorf("scenarios: %d, mismatches: %d", n, len(mismatches))
+}
+
+// TestConformanceDetectsMutations checks that the differential test can fail:
+// each mutation makes our core's input differ from upstream's in one way a
+// wrong core could behave, and must show up as critical differences.
+func TestConformanceDetectsMutations(t *testing.T) {
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
+	h := &harness{ctx: klog.NewContext(context.Background(), logr.Discard())}
+	const scenarios = 400
+	mutations := []struct {
+		name   string
+		mutate func(*recommender.Input)
+	}{
+		{name: "tolerance off by 0.02", mutate: func(in *recommender.Input) {
+			tol := recommender.DefaultTolerance
+			if in.Settings.Tolerance != nil {
+				tol = *in.Settings.Tolerance
+			}
+			in.Settings.Tolerance = ptr(tol + 0.02)
+		}},
+		{name: "history forgotten", mutate: func(in *recommender.Input) { in.History = recommender.History{} }},
+		{name: "every pod ready", mutate: func(in *recommender.Input) {
+			for i := range in.Target.Pods {
+				in.Target.Pods[i].Ready = &recommender.PodReadyCondition{Status: "True", LastTransitionTime: in.Now.Add(-time.Hour)}
+			}
+		}},
+		{name: "metric values 5% higher", mutate: func(in *recommender.Input) {
+			for i := range in.Observations {
+				o := &in.Observations[i]
+				o.Value += o.Value / 20
+				for j := range o.PodMetrics {
+					o.PodMetrics[j].Value += o.PodMetrics[j].Value / 20
+				}
+			}
+		}},
+		{name: "scale events dropped", mutate: func(in *recommender.Input) {
+			in.History.ScaleUpEvents, in.History.ScaleDownEvents = nil, nil
+		}},
+		{name: "prior conditions dropped", mutate: func(in *recommender.Input) { in.Status.Conditions = nil }},
+	}
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			critical := 0
+			for i := range scenarios {
+				r := h.runMutated(Generate(*seedFlag, i), i%2 == 1, m.mutate)
+				for _, d := range r.diffs {
+					if d.Critical {
+						critical++
+						break
+					}
+				}
+			}
+			fmt.Printf("mutation %q: %d of %d scenarios differ\n", m.name, critical, scenarios)
+			if critical == 0 {
+				t.Errorf("no scenario notices the mutation %q", m.name)
+			}
+		})
+	}
 }

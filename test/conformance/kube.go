@@ -75,13 +75,17 @@ func PodsFor(in recommender.Input) []*corev1.Pod {
 			t := metav1.NewTime(*p.StartTime)
 			pod.Status.StartTime = &t
 		}
+		// Other conditions around Ready, as the kubelet sets them: the
+		// Ready one must be found among them.
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}
 		if p.Ready != nil {
-			pod.Status.Conditions = []corev1.PodCondition{{
+			pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{
 				Type:               corev1.PodReady,
 				Status:             p.Ready.Status,
 				LastTransitionTime: metav1.NewTime(p.Ready.LastTransitionTime),
-			}}
+			})
 		}
+		pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{Type: corev1.ContainersReady, Status: corev1.ConditionFalse})
 		for _, c := range p.Containers {
 			pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{
 				Name: c.Name, Resources: corev1.ResourceRequirements{Requests: c.Requests.DeepCopy()},

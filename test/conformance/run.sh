@@ -10,6 +10,8 @@
 # -overlay`. The go command refuses overlays on files inside the module cache,
 # so this script first points k8s.io/kubernetes at a symlink to its module
 # directory through an alternate go.mod (-modfile) in .upstream/ (git-ignored).
+# It runs in local directory mode (no package argument) so that the summary
+# line "scenarios: N, mismatches: M" is printed on success too.
 # Only the non-test files of upstream's package are compiled: we import it, we
 # do not run its tests (horizontal_test.go's init() changes scale-up limits).
 set -euo pipefail
@@ -42,4 +44,4 @@ shim_dst=$work/kubernetes/pkg/controller/podautoscaler/zz_conformance_shim.go
 printf '{"Replace": {"%s": "%s"}}\n' "$shim_dst" "$here/testdata/podautoscaler_shim.go" >"$work/overlay.json"
 
 exec go test -modfile="$work/go.mod" -overlay="$work/overlay.json" -tags conformance \
-  -count=1 -timeout 60m "$@" .
+  -count=1 -timeout 60m "$@"
