@@ -26,8 +26,18 @@ type APIServiceOptions struct {
 	// sets insecureSkipTLSVerify.
 	CABundle []byte
 	// Namespace and Service name the ExternalName Service (defaults
-	// "hpa-engine-testbed" and "loopback-<port>").
+	// DefaultAPIServiceNamespace and "loopback-<port>"). With a CABundle the
+	// server's certificate must name ServiceDNSName(Namespace, Service).
 	Namespace, Service string
+}
+
+// DefaultAPIServiceNamespace holds the ExternalName Services of APIServices.
+const DefaultAPIServiceNamespace = "hpa-engine-testbed"
+
+// ServiceDNSName is the name the aggregator verifies a server's certificate
+// against when its APIService has a caBundle.
+func ServiceDNSName(namespace, service string) string {
+	return service + "." + namespace + ".svc"
 }
 
 // RegisterAPIService routes an API group version from the aggregator to a
@@ -36,7 +46,7 @@ type APIServiceOptions struct {
 // pointing at it. It waits until the aggregator marks it Available.
 func (cp *ControlPlane) RegisterAPIService(ctx context.Context, o APIServiceOptions) error {
 	if o.Namespace == "" {
-		o.Namespace = "hpa-engine-testbed"
+		o.Namespace = DefaultAPIServiceNamespace
 	}
 	if o.Service == "" {
 		o.Service = fmt.Sprintf("loopback-%d", o.Port)

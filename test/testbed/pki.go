@@ -116,12 +116,12 @@ func newPKI(dir string) (*PKI, error) {
 }
 
 // ServingCert issues a serving certificate signed by the cluster CA for
-// localhost and 127.0.0.1 and writes it under the PKI directory as name.crt and
-// name.key. Servers the aggregator reaches can use it with the APIService's
-// caBundle set to CAPEM.
-func (p *PKI) ServingCert(name string) (certFile, keyFile string, err error) {
+// localhost, 127.0.0.1 and dnsNames, and writes it under the PKI directory as
+// name.crt and name.key. The aggregator verifies a server behind an APIService
+// with a caBundle as <service>.<namespace>.svc (see ServiceDNSName).
+func (p *PKI) ServingCert(name string, dnsNames ...string) (certFile, keyFile string, err error) {
 	kp, err := newLeaf(p.Dir, name, p.ca, pkix.Name{CommonName: "localhost"}, time.Now().Add(-time.Hour),
-		[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
+		[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, append([]string{"localhost"}, dnsNames...), []net.IP{net.ParseIP("127.0.0.1")})
 	if err != nil {
 		return "", "", err
 	}

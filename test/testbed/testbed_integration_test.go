@@ -166,7 +166,7 @@ func TestAPIServiceThroughAggregator(t *testing.T) {
 
 	// A tiny aggregated API server on the loopback, with a serving
 	// certificate from the cluster CA so the APIService can verify it.
-	certFile, keyFile, err := cp.PKI.ServingCert("smoke-server")
+	certFile, keyFile, err := cp.PKI.ServingCert("smoke-server", testbed.ServiceDNSName(testbed.DefaultAPIServiceNamespace, "smoke"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestAPIServiceThroughAggregator(t *testing.T) {
 	port, _ := strconv.Atoi(portStr)
 
 	if err := cp.RegisterAPIService(ctx, testbed.APIServiceOptions{
-		Group: "smoke.testbed.io", Version: "v1", Port: port, CABundle: cp.PKI.CAPEM,
+		Group: "smoke.testbed.io", Version: "v1", Port: port, CABundle: cp.PKI.CAPEM, Service: "smoke",
 	}); err != nil {
 		t.Fatal(err)
 	}
