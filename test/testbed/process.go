@@ -24,6 +24,7 @@ type process struct {
 	name    string
 	path    string
 	args    []string
+	env     []string
 	logFile string
 	// stopSignal is what asks the program to stop; it is killed after stopGrace.
 	stopSignal os.Signal
@@ -46,6 +47,9 @@ func (p *process) start() error {
 		return err
 	}
 	cmd := exec.Command(p.path, p.args...)
+	if len(p.env) > 0 {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group, so a test's Ctrl-C does not reach the children before
 	// the test bed stops them in order.
