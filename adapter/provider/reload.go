@@ -32,6 +32,10 @@ type Reloader struct {
 	delay   time.Duration
 	metrics *reloadMetrics
 	now     func() time.Time
+	// watching is closed once Run watches the directory; changes made
+	// before that are only seen through the next event.
+	watching     chan struct{}
+	watchingOnce sync.Once
 
 	mu   sync.Mutex
 	last [sha256.Size]byte // hash of the last content tried, valid or not
@@ -40,7 +44,7 @@ type Reloader struct {
 // NewReloader returns a reloader of the file at path, with its metrics on
 // reg (nil registers nothing).
 func NewReloader(path string, reg prometheus.Registerer) *Reloader {
-	return &Reloader{path: path, delay: DefaultReloadDelay, metrics: newReloadMetrics(reg), now: time.Now}
+	return &Reloader{path: path, delay: DefaultReloadDelay, metrics: newReloadMetrics(reg), now: time.Now, watching: make(chan struct{})}
 }
 
 // Load reads and loads the file now. The adapter calls it once at start,
@@ -76,6 +80,7 @@ func (r *Reloader) Run(ctx context.Context, apply func(*config.Config) error) er
 		return fmt.Errorf("watch config directory %q: %w", dir, err)
 	}
 	klog.InfoS("Watching the configuration file for changes", "path", r.path)
+	r.watchingOnce.Do(func() { close(r.watching) })
 
 	// Since Go 1.23 a stopped timer delivers no stale tick, so the timer
 	// starts stopped and each event re-arms it.
