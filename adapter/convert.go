@@ -3,6 +3,7 @@ package adapter
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -29,9 +30,11 @@ func Quantity(v float64) (resource.Quantity, bool) {
 		return *resource.NewMilliQuantity(int64(math.Round(v*1000)), resource.DecimalSI), true
 	}
 	// Too large for an int64 of milli-units: the fraction is below float64's
-	// resolution at this magnitude, so the decimal form of the integer is exact
-	// enough, and ParseQuantity keeps it without overflow.
-	q, err := resource.ParseQuantity(strconv.FormatFloat(math.Round(v), 'f', -1, 64))
+	// resolution at this magnitude. The exponent form keeps every significant
+	// digit; the plain decimal form of numbers past 2^63 is printed wrongly by
+	// Quantity.String (1e30 came out as "1").
+	s := strings.Replace(strconv.FormatFloat(v, 'e', -1, 64), "e+", "e", 1)
+	q, err := resource.ParseQuantity(s)
 	if err != nil {
 		return resource.Quantity{}, false
 	}
