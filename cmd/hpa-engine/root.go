@@ -17,5 +17,6 @@ explains them, and scales the workloads it owns.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCommand())
+	root.AddCommand(newAdapterCommand())
 	return root
 }
