@@ -223,7 +223,7 @@ func (r *reconciler) reconcile() Result {
 		if mr.err != nil {
 			res.Error = mr.err.Error()
 		}
-		if mr.replicas == -1 {
+		if mr.failed {
 			if mr.err != nil {
 				res.Error = fmt.Sprintf("failed to compute desired number of replicas based on listed metrics for %s: %v", r.reference(), mr.err)
 			}
@@ -328,6 +328,9 @@ type metricsResult struct {
 	statuses  []autoscalingv2.MetricStatus
 	proposals []Proposal
 	err       error
+	// failed is upstream's "-1 with an error": nothing to scale on. A -1
+	// proposal from negative metric values is not a failure.
+	failed bool
 }
 
 func (r *reconciler) selectorError() error {
@@ -353,6 +356,7 @@ func (r *reconciler) computeReplicasForMetrics() metricsResult {
 	out := metricsResult{replicas: -1, index: -1}
 	if err := r.selectorError(); err != nil {
 		out.err = err
+		out.failed = true
 		return out
 	}
 	specReplicas := r.in.Target.SpecReplicas
@@ -396,6 +400,7 @@ func (r *reconciler) computeReplicasForMetrics() metricsResult {
 		out.replicas = -1
 		out.metric = ""
 		out.index = -1
+		out.failed = true
 		return out
 	}
 	r.setCondition(autoscalingv2.ScalingActive, corev1.ConditionTrue, "ValidMetricFound", fmt.Sprintf("the HPA was able to successfully calculate a replica count from %s", out.metric))

@@ -336,6 +336,18 @@ func TestRecommend(t *testing.T) {
 			},
 		},
 
+		{
+			name: "negative metric values give a -1 proposal that is not a failure",
+			in: withHistory(input(4, pods(4, "1"), []autoscalingv2.MetricSpec{podsMetric("qps", "10")},
+				samplesFor(-2500, -2500, -2500, -2500)), oldHistory(4)),
+			wantDesired: 1, wantRules: []Rule{RuleRatio}, wantConds: scaled(limitedTrue("TooFewReplicas")),
+			check: func(t *testing.T, r Result) {
+				if r.MetricDesiredReplicas != -1 || r.Proposals[0].Replicas != -1 || r.Error != "" {
+					t.Errorf("metric desired %d, proposal %d, error %q; want -1, -1, none", r.MetricDesiredReplicas, r.Proposals[0].Replicas, r.Error)
+				}
+			},
+		},
+
 		// Invalid metrics.
 		{
 			name: "some metrics invalid: a valid scale-up proceeds",

@@ -210,7 +210,8 @@ type Result struct {
 	// Empty when no metric was computed (bounds, zero replicas, selector).
 	Proposals []Proposal `json:"proposals,omitempty"`
 	// MetricDesiredReplicas is the largest valid proposal, -1 when metrics
-	// were computed and none could be used.
+	// were computed and none could be used (negative metric values can give
+	// -1 as a valid proposal too, as upstream).
 	MetricDesiredReplicas int32 `json:"metricDesiredReplicas"`
 	// Metric is upstream's description of the winning metric ("pods metric
 	// qps"), and MetricIndex its index in the spec (-1 if none).

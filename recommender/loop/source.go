@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 	cmv1beta2 "k8s.io/metrics/pkg/apis/custom_metrics/v1beta2"
 	emv1beta1 "k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
@@ -54,7 +53,7 @@ var podMetricsResource = schema.GroupResource{Group: metricsv1beta1.SchemeGroupV
 // metrics-server.
 type ResourceMetrics struct {
 	client    metricsclient.Interface
-	discovery discovery.DiscoveryInterface
+	discovery ResourceDiscovery
 	ttl       time.Duration
 	now       func() time.Time
 
@@ -65,9 +64,15 @@ type ResourceMetrics struct {
 
 var _ PodMetricsLister = (*ResourceMetrics)(nil)
 
+// ResourceDiscovery is the part of client-go's discovery client that tells
+// whether metrics.k8s.io is served.
+type ResourceDiscovery interface {
+	ServerResourcesForGroupVersionWithContext(ctx context.Context, groupVersion string) (*metav1.APIResourceList, error)
+}
+
 // NewResourceMetrics returns a lister over client, checking disc for the
 // group at most every ttl (DefaultDiscoveryTTL when 0).
-func NewResourceMetrics(client metricsclient.Interface, disc discovery.DiscoveryInterface, ttl time.Duration, now func() time.Time) *ResourceMetrics {
+func NewResourceMetrics(client metricsclient.Interface, disc ResourceDiscovery, ttl time.Duration, now func() time.Time) *ResourceMetrics {
 	if ttl <= 0 {
 		ttl = DefaultDiscoveryTTL
 	}
@@ -79,20 +84,20 @@ func NewResourceMetrics(client metricsclient.Interface, disc discovery.Discovery
 
 // ListPodMetrics implements PodMetricsLister.
 func (r *ResourceMetrics) ListPodMetrics(ctx context.Context, namespace string) (*metricsv1beta1.PodMetricsList, error) {
-	if err := r.available(); err != nil {
+	if err := r.available(ctx); err != nil {
 		return nil, err
 	}
 	return r.client.MetricsV1beta1().PodMetricses(namespace).List(ctx, metav1.ListOptions{})
 }
 
 // available answers from discovery, cached for ttl.
-func (r *ResourceMetrics) available() error {
+func (r *ResourceMetrics) available(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
 	if r.checked.IsZero() || now.Sub(r.checked) >= r.ttl {
 		r.checked = now
-		r.served = r.check()
+		r.served = r.check(ctx)
 	}
 	if !r.served {
 		return errResourceMetricsNotServed()
@@ -100,8 +105,8 @@ func (r *ResourceMetrics) available() error {
 	return nil
 }
 
-func (r *ResourceMetrics) check() bool {
-	list, err := r.discovery.ServerResourcesForGroupVersion(metricsv1beta1.SchemeGroupVersion.String())
+func (r *ResourceMetrics) check(ctx context.Context) bool {
+	list, err := r.discovery.ServerResourcesForGroupVersionWithContext(ctx, metricsv1beta1.SchemeGroupVersion.String())
 	switch {
 	case apierrors.IsNotFound(err):
 		return false
