@@ -21,8 +21,8 @@ const clockSlack = 250 * time.Millisecond
 
 // Outcome is what one side decided in one reconcile, in comparable form.
 type Outcome struct {
-	// Rescale is whether the scale was updated, Desired the scale's replicas
-	// afterwards.
+	// Rescale is whether a scale update was attempted, Desired the replicas
+	// it asked for (the current ones otherwise).
 	Rescale bool
 	Desired int32
 	// Status is the autoscaler status written.
@@ -35,8 +35,15 @@ type Outcome struct {
 
 // OursOutcome runs our core on in, records the scale event as the controller
 // would after a successful rescale, and returns the result as an Outcome.
-func OursOutcome(in recommender.Input) (Outcome, recommender.Result, error) {
-	res, err := recommender.Recommend(in)
+// With updateErr the scale update fails (recommender.RescaleFailed).
+func OursOutcome(in recommender.Input, updateErr error) (Outcome, recommender.Result, error) {
+	recommend := recommender.Recommend
+	if updateErr != nil {
+		recommend = func(in recommender.Input) (recommender.Result, error) {
+			return recommender.RescaleFailed(in, updateErr)
+		}
+	}
+	res, err := recommend(in)
 	if err != nil {
 		return Outcome{}, res, fmt.Errorf("recommend: %w", err)
 	}
@@ -47,7 +54,7 @@ func OursOutcome(in recommender.Input) (Outcome, recommender.Result, error) {
 		Error:   res.Error,
 		History: res.History,
 	}
-	if res.Rescale {
+	if res.Rescale && updateErr == nil {
 		out.History = recommender.RecordScaleEvent(res.History, in.Spec.Behavior, in.Target.SpecReplicas, res.DesiredReplicas, in.Now)
 	}
 	return out, res, nil

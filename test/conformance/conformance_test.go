@@ -7,6 +7,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,8 +43,9 @@ func envUint(name string, def uint64) uint64 {
 	return def
 }
 
-// upstreamOutcome runs one reconcile of upstream's controller on in.
-func upstreamOutcome(ctx context.Context, in recommender.Input) Outcome {
+// upstreamOutcome runs one reconcile of upstream's controller on in; with
+// updateErr every scale update fails with it.
+func upstreamOutcome(ctx context.Context, in recommender.Input, updateErr string) Outcome {
 	set := SettingsFor(in.Settings)
 	c := podautoscaler.ConformanceCase{
 		HPA:                           HPAFor(in),
@@ -56,6 +58,7 @@ func upstreamOutcome(ctx context.Context, in recommender.Input) Outcome {
 		CPUInitializationPeriod:       set.CPUInitializationPeriod,
 		DelayOfInitialReadinessStatus: set.DelayOfInitialReadinessStatus,
 		DownscaleStabilisationWindow:  set.DownscaleStabilisationWindow,
+		UpdateError:                   updateErr,
 	}
 	self := in.Namespace + "/" + in.Name
 	for _, other := range in.Target.SelectingAutoscalers {
@@ -115,27 +118,44 @@ type harness struct {
 	slowRuns int
 }
 
+// variant is how a generated scenario is run, beyond its Input.
+type variant struct {
+	// viaV1 gives our core the pods as the controller loop will, converted
+	// from the same corev1.Pod objects upstream lists (recommender.PodFromV1).
+	viaV1 bool
+	// updateError makes the scale update fail, on both sides.
+	updateError string
+}
+
+// variantOf is scenario i's variant: every other one via corev1.Pod, one in
+// ten with a failing scale update.
+func variantOf(i int) variant {
+	v := variant{viaV1: i%2 == 1}
+	if i%10 == 3 {
+		v.updateError = "Operation cannot be fulfilled: the server is currently unavailable"
+	}
+	return v
+}
+
 // runBoth moves a generated scenario to the real clock and runs both sides.
-// With viaV1 our core gets the pods as the controller loop will, converted
-// from the same corev1.Pod objects upstream lists (recommender.PodFromV1).
 // Our core computes at in.Now; upstream reads time.Now() during its
 // reconcile. When that reconcile takes longer than clockSlack (a GC pause,
 // a busy machine), upstream's clock may have moved far enough to cross a
 // boundary the generator keeps half a second away, so the run is retried.
-func (h *harness) runBoth(generated recommender.Input, viaV1 bool) run {
-	return h.runMutated(generated, viaV1, nil)
+func (h *harness) runBoth(generated recommender.Input, v variant) run {
+	return h.runMutated(generated, v, nil)
 }
 
 // runMutated is runBoth with mutate (when not nil) applied to our core's
 // input only: TestConformanceDetectsMutations uses it to show that the
 // comparison notices a core that is wrong.
-func (h *harness) runMutated(generated recommender.Input, viaV1 bool, mutate func(*recommender.Input)) run {
+func (h *harness) runMutated(generated recommender.Input, v variant, mutate func(*recommender.Input)) run {
 	var r run
 	for range maxAttempts {
 		start := time.Now()
 		in := Rebase(generated, start.Sub(generated.Now))
 		r = run{in: in}
-		r.up = upstreamOutcome(h.ctx, in)
+		r.up = upstreamOutcome(h.ctx, in, v.updateError)
 		if time.Since(start) < clockSlack {
 			break
 		}
@@ -143,7 +163,7 @@ func (h *harness) runMutated(generated recommender.Input, viaV1 bool, mutate fun
 	}
 	in := r.in
 	oursIn := in
-	if viaV1 {
+	if v.viaV1 {
 		oursIn.Target.Pods = nil
 		for _, p := range PodsFor(in) {
 			oursIn.Target.Pods = append(oursIn.Target.Pods, recommender.PodFromV1(p))
@@ -153,7 +173,11 @@ func (h *harness) runMutated(generated recommender.Input, viaV1 bool, mutate fun
 		oursIn = clone(oursIn)
 		mutate(&oursIn)
 	}
-	r.ours, r.result, r.oursErr = OursOutcome(oursIn)
+	var updateErr error
+	if v.updateError != "" {
+		updateErr = errors.New(v.updateError)
+	}
+	r.ours, r.result, r.oursErr = OursOutcome(oursIn, updateErr)
 	if r.oursErr != nil {
 		r.diffs = []Difference{{Field: "recommend", Upstream: "a result", Ours: r.oursErr.Error(), Critical: true}}
 		return r
@@ -164,15 +188,22 @@ func (h *harness) runMutated(generated recommender.Input, viaV1 bool, mutate fun
 
 // mismatch is one failing scenario, shrunk.
 type mismatch struct {
-	index int
-	field string
-	run   run
+	index   int
+	field   string
+	variant variant
+	run     run
 }
 
 func (m mismatch) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "=== mismatch in scenario %d (seed %d) — reproduce: test/conformance/run.sh -args -seed=%d -only=%d\n", m.index, *seedFlag, *seedFlag, m.index)
+	fmt.Fprintf(&b, "=== mismatch in scenario %d (seed %d) — reproduce: test/conformance/run.sh -run '^TestConformance$' -args -seed=%d -only=%d\n", m.index, *seedFlag, *seedFlag, m.index)
 	b.WriteString("scenario (minimized; times relative to now):\n")
+	if m.variant.viaV1 {
+		b.WriteString("  (our core gets the pods through recommender.PodFromV1)\n")
+	}
+	if m.variant.updateError != "" {
+		fmt.Fprintf(&b, "  (the scale update fails: %q; ours runs recommender.RescaleFailed)\n", m.variant.updateError)
+	}
 	for _, line := range strings.Split(strings.TrimRight(Render(m.run.in), "\n"), "\n") {
 		b.WriteString("  " + line + "\n")
 	}
@@ -222,8 +253,8 @@ func TestConformance(t *testing.T) {
 	start := time.Now()
 	for i := first; i < last; i++ {
 		generated := Generate(seed, i)
-		viaV1 := i%2 == 1
-		r := h.runBoth(generated, viaV1)
+		v := variantOf(i)
+		r := h.runBoth(generated, v)
 		if strings.Contains(r.up.Error, errNoObservation.Error()) {
 			t.Fatalf("scenario %d: harness bug: %s\n%s", i, r.up.Error, Render(r.in))
 		}
@@ -233,10 +264,10 @@ func TestConformance(t *testing.T) {
 		}
 		field := firstField(r.diffs)
 		shrunk := Shrink(generated, func(c recommender.Input) bool {
-			cr := h.runBoth(c, viaV1)
-			return cr.oursErr == nil && firstField(cr.diffs) == field
+			cr := h.runBoth(c, v)
+			return firstField(cr.diffs) == field
 		})
-		m := mismatch{index: i, field: field, run: h.runBoth(shrunk, viaV1)}
+		m := mismatch{index: i, field: field, variant: v, run: h.runBoth(shrunk, v)}
 		if len(m.run.diffs) == 0 { // a timing fluke would show here
 			m.run = r
 		}
@@ -322,7 +353,7 @@ func TestConformanceDetectsMutations(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			critical := 0
 			for i := range scenarios {
-				r := h.runMutated(Generate(*seedFlag, i), i%2 == 1, m.mutate)
+				r := h.runMutated(Generate(*seedFlag, i), variantOf(i), m.mutate)
 				for _, d := range r.diffs {
 					if d.Critical {
 						critical++

@@ -9,6 +9,7 @@ package podautoscaler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,6 +57,8 @@ type ConformanceCase struct {
 	Selector                     string
 	Pods                         []*v1.Pod
 	Metrics                      metricsclient.MetricsClient
+	// UpdateError, when set, makes every scale update fail with it.
+	UpdateError string
 	// OtherHPAs are other autoscalers ("namespace/name" to their selector),
 	// for AmbiguousSelector.
 	OtherHPAs map[string]string
@@ -96,6 +99,7 @@ func ConformanceReconcile(ctx context.Context, c ConformanceCase) ConformanceRes
 		Spec:       autoscalingv1.ScaleSpec{Replicas: c.SpecReplicas},
 		Status:     autoscalingv1.ScaleStatus{Replicas: c.StatusReplicas, Selector: c.Selector},
 	}
+	// rescaled and scaleReplicas record the update attempted, failed or not.
 	rescaled := false
 	scaleReplicas := c.SpecReplicas
 	scaleClient := &scalefake.FakeScaleClient{}
@@ -106,6 +110,9 @@ func ConformanceReconcile(ctx context.Context, c ConformanceCase) ConformanceRes
 		obj := action.(core.UpdateAction).GetObject().(*autoscalingv1.Scale)
 		rescaled = true
 		scaleReplicas = obj.Spec.Replicas
+		if c.UpdateError != "" {
+			return true, nil, errors.New(c.UpdateError)
+		}
 		return true, obj.DeepCopy(), nil
 	})
 
