@@ -31,6 +31,21 @@ type Outcome struct {
 	Error string
 	// History is the stabilization history afterwards, scale events included.
 	History recommender.History
+	// Proposals are the per-metric proposals, when metrics were computed
+	// (ours) or could be (upstream, from computeReplicasForMetric).
+	Proposals []MetricProposal
+}
+
+// MetricProposal is one metric's proposal.
+type MetricProposal struct {
+	Replicas int32
+	// Description is upstream's metric description ("pods metric qps").
+	Description string
+	// Failed is set when the metric could not be used; Reason and Message
+	// are then the ScalingActive condition upstream would set for it.
+	Failed  bool
+	Reason  string
+	Message string
 }
 
 // OursOutcome runs our core on in, records the scale event as the controller
@@ -53,6 +68,13 @@ func OursOutcome(in recommender.Input, updateErr error) (Outcome, recommender.Re
 		Status:  res.Status,
 		Error:   res.Error,
 		History: res.History,
+	}
+	for _, p := range res.Proposals {
+		mp := MetricProposal{Replicas: p.Replicas, Description: p.Description}
+		if p.Error != "" || p.Rule == recommender.RuleFailed {
+			mp = MetricProposal{Failed: true, Reason: p.Reason, Message: "the HPA was unable to compute the replica count: " + p.Error}
+		}
+		out.Proposals = append(out.Proposals, mp)
 	}
 	if res.Rescale && updateErr == nil {
 		out.History = recommender.RecordScaleEvent(res.History, in.Spec.Behavior, in.Target.SpecReplicas, res.DesiredReplicas, in.Now)
@@ -129,6 +151,20 @@ func Diff(up, ours Outcome, now time.Time) []Difference {
 	if normalizeMessage(up.Error) != normalizeMessage(ours.Error) {
 		add(false, "error", quoteOrNone(up.Error), quoteOrNone(ours.Error))
 	}
+	if len(ours.Proposals) > 0 {
+		if len(up.Proposals) != len(ours.Proposals) {
+			add(true, "proposals", fmt.Sprintf("%d proposals", len(up.Proposals)), fmt.Sprintf("%d proposals", len(ours.Proposals)))
+		} else {
+			for i := range up.Proposals {
+				u, o := up.Proposals[i], ours.Proposals[i]
+				if u.Failed != o.Failed || u.Replicas != o.Replicas || u.Reason != o.Reason {
+					add(true, fmt.Sprintf("proposals[%d]", i), u, o)
+				} else if u.Description != o.Description || normalizeMessage(u.Message) != normalizeMessage(o.Message) {
+					add(false, fmt.Sprintf("proposals[%d] description or message", i), u, o)
+				}
+			}
+		}
+	}
 	uh, oh := up.History, ours.History
 	if recsString(uh.Recommendations, time.Time{}) != recsString(oh.Recommendations, time.Time{}) || !sameRecTimes(uh.Recommendations, oh.Recommendations) {
 		add(false, "history.recommendations", recsString(uh.Recommendations, now), recsString(oh.Recommendations, now))
@@ -162,6 +198,13 @@ func normalizeMessage(m string) string {
 		}
 		return "(e.g. [" + a + " " + b + "])"
 	})
+}
+
+func (p MetricProposal) String() string {
+	if p.Failed {
+		return fmt.Sprintf("failed %s: %q", p.Reason, p.Message)
+	}
+	return fmt.Sprintf("%d from %q", p.Replicas, p.Description)
 }
 
 func fmtGen(g *int64) string {

@@ -83,6 +83,16 @@ func upstreamOutcome(ctx context.Context, in recommender.Input, updateErr string
 
 	r := podautoscaler.ConformanceReconcile(ctx, c)
 	out := Outcome{Rescale: r.Rescaled, Desired: r.ScaleReplicas, Status: r.Status}
+	// The proposals need a valid selector; our core computes none without one.
+	if ps, err := podautoscaler.ConformanceProposals(ctx, c); err == nil {
+		for _, p := range ps {
+			mp := MetricProposal{Replicas: p.Replicas, Description: p.Metric}
+			if p.Err != nil {
+				mp = MetricProposal{Failed: true, Reason: p.Condition.Reason, Message: p.Condition.Message}
+			}
+			out.Proposals = append(out.Proposals, mp)
+		}
+	}
 	if r.Err != nil {
 		out.Error = r.Err.Error()
 	}
@@ -250,6 +260,7 @@ func TestConformance(t *testing.T) {
 
 	var mismatches []mismatch
 	cov := newCoverage()
+	proposals := 0
 	start := time.Now()
 	for i := first; i < last; i++ {
 		generated := Generate(seed, i)
@@ -259,6 +270,9 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("scenario %d: harness bug: %s\n%s", i, r.up.Error, Render(r.in))
 		}
 		cov.add(generated, r.up)
+		if len(r.ours.Proposals) > 0 {
+			proposals += len(r.ours.Proposals)
+		}
 		if len(r.diffs) == 0 {
 			continue
 		}
@@ -278,6 +292,7 @@ func TestConformance(t *testing.T) {
 	}
 	n := last - first
 	fmt.Printf("coverage:\n%s", cov)
+	fmt.Printf("per-metric proposals compared: %d\n", proposals)
 	fmt.Printf("elapsed: %s (upstream reconciles retried for slowness: %d)\n", time.Since(start).Round(time.Millisecond), h.slowRuns)
 	fmt.Printf("scenarios: %d, mismatches: %d\n", n, len(mismatches))
 	if len(mismatches) == 0 {

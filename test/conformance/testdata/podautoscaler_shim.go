@@ -119,13 +119,10 @@ func ConformanceReconcile(ctx context.Context, c ConformanceCase) ConformanceRes
 	mapper := apimeta.NewDefaultRESTMapper([]schema.GroupVersion{{Group: "apps", Version: "v1"}})
 	mapper.Add(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, apimeta.RESTScopeNamespace)
 
-	indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
-	for _, p := range c.Pods {
-		if err := indexer.Add(p.DeepCopy()); err != nil {
-			return ConformanceResult{Err: fmt.Errorf("add pod: %w", err)}
-		}
+	podLister, err := conformancePodLister(c.Pods)
+	if err != nil {
+		return ConformanceResult{Err: err}
 	}
-	podLister := corelisters.NewPodLister(indexer)
 
 	a := &HorizontalController{
 		scaleNamespacer:              scaleClient,
@@ -169,7 +166,7 @@ func ConformanceReconcile(ctx context.Context, c ConformanceCase) ConformanceRes
 	a.scaleUpEvents[key] = toScaleEvents(c.ScaleUpEvents)
 	a.scaleDownEvents[key] = toScaleEvents(c.ScaleDownEvents)
 
-	err := a.reconcileAutoscaler(ctx, hpa, key)
+	err = a.reconcileAutoscaler(ctx, hpa, key)
 
 	out, getErr := client.AutoscalingV2().HorizontalPodAutoscalers(hpa.Namespace).Get(ctx, hpa.Name, metav1.GetOptions{})
 	if getErr != nil {
@@ -187,6 +184,53 @@ func ConformanceReconcile(ctx context.Context, c ConformanceCase) ConformanceRes
 		res.Recommendations = append(res.Recommendations, ConformanceRecommendation{Replicas: r.recommendation, Timestamp: r.timestamp})
 	}
 	return res
+}
+
+func conformancePodLister(pods []*v1.Pod) (corelisters.PodLister, error) {
+	indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	for _, p := range pods {
+		if err := indexer.Add(p.DeepCopy()); err != nil {
+			return nil, fmt.Errorf("add pod: %w", err)
+		}
+	}
+	return corelisters.NewPodLister(indexer), nil
+}
+
+// ConformanceMetricProposal is what computeReplicasForMetric returns for one
+// metric.
+type ConformanceMetricProposal struct {
+	Replicas  int32
+	Metric    string
+	Condition autoscalingv2.HorizontalPodAutoscalerCondition
+	Err       error
+}
+
+// ConformanceProposals runs computeReplicasForMetric for every metric of
+// c.HPA, as computeReplicasForMetrics does once the selector is valid.
+func ConformanceProposals(ctx context.Context, c ConformanceCase) ([]ConformanceMetricProposal, error) {
+	hpa := c.HPA.DeepCopy()
+	selector, err := labels.Parse(c.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("parse selector: %w", err)
+	}
+	podLister, err := conformancePodLister(c.Pods)
+	if err != nil {
+		return nil, err
+	}
+	a := &HorizontalController{
+		tolerance:     c.Tolerance,
+		replicaCalc:   NewReplicaCalculator(c.Metrics, podLister, c.CPUInitializationPeriod, c.DelayOfInitialReadinessStatus),
+		eventRecorder: &record.FakeRecorder{},
+		monitor:       monitor.New(),
+		podLister:     podLister,
+	}
+	out := make([]ConformanceMetricProposal, len(hpa.Spec.Metrics))
+	for i, spec := range hpa.Spec.Metrics {
+		var status autoscalingv2.MetricStatus
+		replicas, metric, _, cond, err := a.computeReplicasForMetric(ctx, hpa, spec, c.SpecReplicas, c.StatusReplicas, selector, &status)
+		out[i] = ConformanceMetricProposal{Replicas: replicas, Metric: metric, Condition: cond, Err: err}
+	}
+	return out, nil
 }
 
 func toScaleEvents(in []ConformanceScaleEvent) []timestampedScaleEvent {
