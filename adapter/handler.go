@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -64,6 +65,16 @@ type apiHandler struct {
 	custom   CustomMetricsProvider
 	external ExternalMetricsProvider
 	codecs   runtime.NegotiatedSerializer
+	// timeout bounds each provider call when positive.
+	timeout time.Duration
+}
+
+// providerContext returns the context a provider call runs under.
+func (h *apiHandler) providerContext(r *http.Request) (context.Context, context.CancelFunc) {
+	if h.timeout > 0 {
+		return context.WithTimeout(r.Context(), h.timeout)
+	}
+	return context.WithCancel(r.Context())
 }
 
 // NewAPIHandler returns the unauthenticated router of the custom and external
@@ -220,7 +231,9 @@ func (h *apiHandler) customMetric(gv schema.GroupVersion, route customRoute) htt
 			h.writeError(w, r, gv, toStatusError(err, req.info.GroupResource, req.object.Name))
 			return
 		}
-		values, err := h.getCustom(r.Context(), req)
+		ctx, cancel := h.providerContext(r)
+		defer cancel()
+		values, err := h.getCustom(ctx, req)
 		if err != nil {
 			h.writeError(w, r, gv, toStatusError(err, req.info.GroupResource, req.object.Name))
 			return
@@ -325,7 +338,9 @@ func (h *apiHandler) externalMetric(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, gv, toStatusError(err, gr, req.info.Metric))
 		return
 	}
-	values, err := h.external.GetExternalMetric(r.Context(), req.namespace, req.metricSelector, req.info)
+	ctx, cancel := h.providerContext(r)
+	defer cancel()
+	values, err := h.external.GetExternalMetric(ctx, req.namespace, req.metricSelector, req.info)
 	if err != nil {
 		h.writeError(w, r, gv, toStatusError(err, gr, req.info.Metric))
 		return

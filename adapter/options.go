@@ -33,6 +33,8 @@ type Options struct {
 
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds each metrics request's provider call.
+	RequestTimeout time.Duration
 }
 
 // NewOptions returns the defaults: port 6443, a self-signed in-memory
@@ -51,6 +53,7 @@ func NewOptions() *Options {
 		Authentication:  genericoptions.NewDelegatingAuthenticationOptions(),
 		Authorization:   authz,
 		ShutdownTimeout: 30 * time.Second,
+		RequestTimeout:  30 * time.Second,
 	}
 }
 
@@ -60,6 +63,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.Authentication.AddFlags(fs)
 	o.Authorization.AddFlags(fs)
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "How long to wait for in-flight metrics requests on shutdown.")
+	fs.DurationVar(&o.RequestTimeout, "metrics-request-timeout", o.RequestTimeout, "Bound on the Prometheus work of one metrics request; past it the request answers 503. 0 means no bound.")
 }
 
 // Validate reports every invalid flag combination at once.
@@ -77,6 +81,9 @@ func (o *Options) Validate() []error {
 	}
 	if o.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must not be negative", o.ShutdownTimeout))
+	}
+	if o.RequestTimeout < 0 {
+		errs = append(errs, fmt.Errorf("--metrics-request-timeout %s: must not be negative", o.RequestTimeout))
 	}
 	return errs
 }
@@ -120,5 +127,6 @@ func (o *Options) Config() (*Config, error) {
 		RequestHeaderConfig: requestHeader,
 		Authorizer:          authz.Authorizer,
 		ShutdownTimeout:     o.ShutdownTimeout,
+		RequestTimeout:      o.RequestTimeout,
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
@@ -38,6 +39,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long Run waits for in-flight requests once
 	// its context is done.
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds each provider call, so a hung Prometheus answers
+	// 503 rather than holding the HPA's request; zero means no bound beyond
+	// the client's.
+	RequestTimeout time.Duration
 }
 
 // Deps are the adapter server's collaborators.
@@ -51,6 +56,10 @@ type Deps struct {
 	// Ready, when set, is asked by /readyz: an error answers 503 with its
 	// message (for instance before the first series discovery).
 	Ready func() error
+	// Registerer receives hpa_engine_adapter_requests_total and
+	// hpa_engine_adapter_request_duration_seconds; nil leaves them
+	// unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Server is the adapter's HTTPS server: the metrics APIs behind delegated
@@ -73,6 +82,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("adapter server: neither a custom nor an external metrics provider")
 	}
 	api := newAPIHandler(deps.Custom, deps.External)
+	api.timeout = cfg.RequestTimeout
 	r := chi.NewRouter()
 	r.Get("/healthz", healthz)
 	r.Get("/livez", healthz)
@@ -90,6 +100,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	h = genericfilters.WithAuthorization(h, cfg.Authorizer, api.codecs)
 	h = genericfilters.WithAuthentication(h, cfg.Authenticator, genericfilters.Unauthorized(api.codecs), nil, cfg.RequestHeaderConfig)
 	h = genericfilters.WithRequestInfo(h, newRequestInfoResolver())
+	h = instrument(deps.Registerer, h)
 	return &Server{cfg: cfg, handler: h}, nil
 }
 

@@ -33,6 +33,7 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "key without certificate", args: []string{"--tls-private-key-file=a.key"}, wantErr: true},
 		{name: "no port", args: []string{"--secure-port=0"}, wantErr: true},
 		{name: "negative shutdown timeout", args: []string{"--shutdown-timeout=-1s"}, wantErr: true},
+		{name: "negative request timeout", args: []string{"--metrics-request-timeout=-1s"}, wantErr: true},
 		{name: "blank request header name", args: []string{"--requestheader-username-headers= "}, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -57,7 +58,7 @@ func TestOptionsFlags(t *testing.T) {
 	for _, name := range []string{
 		"secure-port", "bind-address", "tls-cert-file", "tls-private-key-file", "cert-dir",
 		"authentication-kubeconfig", "client-ca-file", "requestheader-client-ca-file", "requestheader-allowed-names",
-		"authorization-kubeconfig", "authorization-always-allow-paths", "shutdown-timeout",
+		"authorization-kubeconfig", "authorization-always-allow-paths", "shutdown-timeout", "metrics-request-timeout",
 	} {
 		if fs.Lookup(name) == nil {
 			t.Errorf("flag --%s not registered", name)

@@ -40,6 +40,9 @@ type Provider struct {
 	External map[string][]adapter.ExternalMetricValue
 	// Err, when set, is returned by every Get call (ListAll* still answer).
 	Err error
+	// Hang, when set, makes every Get call wait for its context to end and
+	// return the context's error, like a Prometheus that never answers.
+	Hang bool
 
 	mu    sync.Mutex
 	calls []Call
@@ -57,17 +60,21 @@ func (p *Provider) Calls() []Call {
 	return append([]Call(nil), p.calls...)
 }
 
-func (p *Provider) record(c Call) {
+func (p *Provider) record(ctx context.Context, c Call) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.calls = append(p.calls, c)
+	p.mu.Unlock()
+	if p.Hang {
+		<-ctx.Done()
+		return fmt.Errorf("%s: %w", c.Method, ctx.Err())
+	}
+	return p.Err
 }
 
 // GetMetricByName implements adapter.CustomMetricsProvider.
-func (p *Provider) GetMetricByName(_ context.Context, object types.NamespacedName, info adapter.CustomMetricInfo, metricSelector labels.Selector) (adapter.CustomMetricValue, error) {
-	p.record(Call{Method: "GetMetricByName", Namespace: object.Namespace, Name: object.Name, Info: info, MetricSelector: metricSelector.String()})
-	if p.Err != nil {
-		return adapter.CustomMetricValue{}, p.Err
+func (p *Provider) GetMetricByName(ctx context.Context, object types.NamespacedName, info adapter.CustomMetricInfo, metricSelector labels.Selector) (adapter.CustomMetricValue, error) {
+	if err := p.record(ctx, Call{Method: "GetMetricByName", Namespace: object.Namespace, Name: object.Name, Info: info, MetricSelector: metricSelector.String()}); err != nil {
+		return adapter.CustomMetricValue{}, err
 	}
 	objects, ok := p.Custom[info]
 	if !ok {
@@ -82,10 +89,9 @@ func (p *Provider) GetMetricByName(_ context.Context, object types.NamespacedNam
 }
 
 // GetMetricBySelector implements adapter.CustomMetricsProvider.
-func (p *Provider) GetMetricBySelector(_ context.Context, namespace string, selector labels.Selector, info adapter.CustomMetricInfo, metricSelector labels.Selector) ([]adapter.CustomMetricValue, error) {
-	p.record(Call{Method: "GetMetricBySelector", Namespace: namespace, Info: info, Selector: selector.String(), MetricSelector: metricSelector.String()})
-	if p.Err != nil {
-		return nil, p.Err
+func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, selector labels.Selector, info adapter.CustomMetricInfo, metricSelector labels.Selector) ([]adapter.CustomMetricValue, error) {
+	if err := p.record(ctx, Call{Method: "GetMetricBySelector", Namespace: namespace, Info: info, Selector: selector.String(), MetricSelector: metricSelector.String()}); err != nil {
+		return nil, err
 	}
 	objects, ok := p.Custom[info]
 	if !ok {
@@ -112,10 +118,9 @@ func (p *Provider) ListAllMetrics() []adapter.CustomMetricInfo {
 // GetExternalMetric implements adapter.ExternalMetricsProvider. It returns
 // the series whose labels match metricSelector; the namespace is recorded
 // but does not filter, like an external rule with namespaced: false.
-func (p *Provider) GetExternalMetric(_ context.Context, namespace string, metricSelector labels.Selector, info adapter.ExternalMetricInfo) ([]adapter.ExternalMetricValue, error) {
-	p.record(Call{Method: "GetExternalMetric", Namespace: namespace, External: info, MetricSelector: metricSelector.String()})
-	if p.Err != nil {
-		return nil, p.Err
+func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, metricSelector labels.Selector, info adapter.ExternalMetricInfo) ([]adapter.ExternalMetricValue, error) {
+	if err := p.record(ctx, Call{Method: "GetExternalMetric", Namespace: namespace, External: info, MetricSelector: metricSelector.String()}); err != nil {
+		return nil, err
 	}
 	series, ok := p.External[info.Metric]
 	if !ok {
