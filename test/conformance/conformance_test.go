@@ -32,7 +32,7 @@ var (
 	seedFlag      = flag.Uint64("seed", envUint("CONFORMANCE_SEED", defaultSeed), "seed of the run (env CONFORMANCE_SEED)")
 	scenariosFlag = flag.Int("scenarios", int(envUint("CONFORMANCE_SCENARIOS", 5000)), "number of scenarios (env CONFORMANCE_SCENARIOS)")
 	onlyFlag      = flag.Int("only", -1, "run only this scenario index (to reproduce one)")
-	printedFlag   = flag.Int("print", 10, "print at most this many mismatches in full")
+	printedFlag   = flag.Int("print", 100, "print at most this many mismatches in full (the rest in one line each)")
 	reportFlag    = flag.String("report", ".upstream/mismatches.txt", "file receiving every mismatch (empty: none)")
 )
 
@@ -288,6 +288,8 @@ func TestConformance(t *testing.T) {
 		mismatches = append(mismatches, m)
 		if len(mismatches) <= *printedFlag {
 			fmt.Print(m.String())
+		} else {
+			fmt.Printf("=== mismatch in scenario %d: %s (in full in the report)\n", i, field)
 		}
 	}
 	n := last - first
