@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ var (
 	adapter *testbed.Process
 	// adapterURL is https://127.0.0.1:<port> of the adapter.
 	adapterURL string
+	// queryLog is Prometheus' query log file.
+	queryLog string
 )
 
 // adapterConfig is a prometheus-adapter configuration file, in its own
@@ -67,7 +70,10 @@ func TestMain(m *testing.M) {
 		if cp, err = e.StartControlPlane(ctx, testbed.ControlPlaneOptions{ControllerManager: true, FakeKubelet: true}); err != nil {
 			return err
 		}
-		if prom, err = e.StartPrometheus(ctx, testbed.PrometheusOptions{}); err != nil {
+		// The query log shows the PromQL the adapter sends (benchmarks read it).
+		queryLog = filepath.Join(e.Dir, "prometheus-queries.log")
+		promCfg := strings.Replace(testbed.DefaultPrometheusConfig, "global:\n", "global:\n  query_log_file: "+queryLog+"\n", 1)
+		if prom, err = e.StartPrometheus(ctx, testbed.PrometheusOptions{Config: promCfg}); err != nil {
 			return err
 		}
 		return startAdapter(ctx, e)

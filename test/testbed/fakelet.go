@@ -14,6 +14,10 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
+// UnmanagedLabel marks pods the fake kubelet leaves alone (Pending, unbound):
+// benchmarks create thousands of pods that only need to exist.
+const UnmanagedLabel = "testbed.hpa-engine.io/unmanaged"
+
 // fakeNodeName is the node every pod is bound to. No Node object exists: the
 // controllers the test bed runs do not need one.
 const fakeNodeName = "testbed-node"
@@ -89,6 +93,9 @@ func (k *fakeKubelet) sync(ctx context.Context, name cache.ObjectName) error {
 		return err
 	}
 	pod := obj.(*corev1.Pod)
+	if _, ok := pod.Labels[UnmanagedLabel]; ok {
+		return nil
+	}
 	pods := k.client.CoreV1().Pods(pod.Namespace)
 	switch {
 	case pod.DeletionTimestamp != nil:
