@@ -2,6 +2,10 @@ package conformance
 
 import (
 	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +186,29 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 	}
 	if len(Render(out)) >= len(Render(in)) {
 		t.Errorf("shrinking did not make the scenario smaller")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestRenderGolden pins the readable form mismatches are reported in.
+func TestRenderGolden(t *testing.T) {
+	for _, i := range []int{3, 8} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			got := Render(Generate(42, i))
+			path := filepath.Join("testdata", fmt.Sprintf("render-42-%d.golden", i))
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("read golden file (run with -update to create it): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("Render differs from %s:\n%s", path, got)
+			}
+		})
 	}
 }

@@ -56,8 +56,13 @@ func Render(in recommender.Input) string {
 	for _, p := range in.Target.Pods {
 		w("  %s", podString(now, p))
 	}
+	metrics := HPAFor(in).Spec.Metrics
 	for i, o := range in.Observations {
-		w("observation[%d]: %s", i, observationString(now, o))
+		var typ autoscalingv2.MetricSourceType
+		if i < len(metrics) {
+			typ = metrics[i].Type
+		}
+		w("observation[%d]: %s", i, observationString(now, typ, o))
 	}
 	h := in.History
 	if h.Recommendations == nil {
@@ -204,23 +209,24 @@ func podString(now time.Time, p recommender.Pod) string {
 	return strings.Join(parts, " ")
 }
 
-func observationString(now time.Time, o recommender.Observation) string {
+// observationString renders what the metrics client returns for a metric of
+// type typ: per-pod samples, an object's value or an external metric's values.
+func observationString(now time.Time, typ autoscalingv2.MetricSourceType, o recommender.Observation) string {
 	if o.Error != "" {
 		return fmt.Sprintf("error %q", o.Error)
 	}
 	var parts []string
-	if len(o.PodMetrics) > 0 || (o.Value == 0 && len(o.Values) == 0) {
+	switch typ {
+	case autoscalingv2.ObjectMetricSourceType:
+		parts = append(parts, fmt.Sprintf("value=%dm", o.Value))
+	case autoscalingv2.ExternalMetricSourceType:
+		parts = append(parts, fmt.Sprintf("values=%vm", o.Values))
+	default:
 		ss := make([]string, 0, len(o.PodMetrics))
 		for _, s := range o.PodMetrics {
 			ss = append(ss, fmt.Sprintf("%s=%dm@%s/%s", s.Pod, s.Value, rel(now, s.Timestamp), s.Window.Duration))
 		}
 		parts = append(parts, "pods["+strings.Join(ss, " ")+"]")
-	}
-	if o.Value != 0 {
-		parts = append(parts, fmt.Sprintf("value=%dm", o.Value))
-	}
-	if len(o.Values) > 0 {
-		parts = append(parts, fmt.Sprintf("values=%vm", o.Values))
 	}
 	parts = append(parts, "at "+rel(now, o.Timestamp))
 	return strings.Join(parts, " ")
