@@ -68,7 +68,7 @@ func (p *Provider) Relist(ctx context.Context) error {
 	s := p.state.Load()
 	maxAge := p.cfg.SeriesMaxAge
 	if maxAge == 0 {
-		maxAge = p.relistInterval()
+		maxAge = max(DefaultSeriesMaxAge, p.relistInterval())
 	}
 	keys := rules.SeriesQueries(s.rules)
 	listed := make(map[rules.QueryKey][]rules.Series, len(keys))

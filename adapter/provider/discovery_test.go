@@ -54,12 +54,12 @@ func TestRelist(t *testing.T) {
 				`node_load{node!=""}`,
 				`queue_messages_ready{queue!=""}`,
 			},
-			wantStart: t0.Add(-DefaultRelistInterval),
+			wantStart: t0.Add(-DefaultSeriesMaxAge),
 		},
 		{
-			name: "rules sharing a series query share its listing; the file's interval bounds the series' age",
+			name: "rules sharing a series query share its listing; a file's interval longer than the default max age bounds the series' age",
 			config: `
-metricsRelistInterval: 5m
+metricsRelistInterval: 15m
 rules:
 - seriesQuery: 'http_requests_total{namespace!="",pod!=""}'
   resources: {overrides: {pod: {resource: pod}}}
@@ -74,7 +74,7 @@ rules:
 				{GroupResource: podsGR, Namespaced: true, Metric: "http_requests_total"},
 			},
 			wantSeries: []string{`http_requests_total{namespace!="",pod!=""}`},
-			wantStart:  t0.Add(-5 * time.Minute),
+			wantStart:  t0.Add(-15 * time.Minute),
 		},
 	}
 	for _, tt := range tests {

@@ -31,6 +31,10 @@ type ObjectCache struct {
 	factory     metadatainformer.SharedInformerFactory
 	syncTimeout time.Duration
 
+	// running is closed by Run once informers may be started; requests
+	// that come before wait for it like for a sync.
+	running chan struct{}
+
 	mu        sync.Mutex
 	stop      <-chan struct{} // nil until Run
 	informers map[schema.GroupVersionResource]informers.GenericInformer
@@ -48,16 +52,19 @@ func NewObjectCache(client metadata.Interface, resync, syncTimeout time.Duration
 	return &ObjectCache{
 		factory:     metadatainformer.NewSharedInformerFactory(client, resync),
 		syncTimeout: syncTimeout,
+		running:     make(chan struct{}),
 		informers:   map[schema.GroupVersionResource]informers.GenericInformer{},
 	}
 }
 
 // Run lets the cache start informers, and stops them all when ctx is done.
+// Call it once.
 func (c *ObjectCache) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.stop = ctx.Done()
 	c.factory.Start(c.stop)
 	c.mu.Unlock()
+	close(c.running)
 	<-ctx.Done()
 	c.factory.Shutdown()
 	return nil
@@ -65,7 +72,7 @@ func (c *ObjectCache) Run(ctx context.Context) error {
 
 // Prepare starts the informers of resources requests will ask for (pods,
 // typically) and waits for their first sync, so the first requests do not
-// wait. It needs Run.
+// wait. It waits for Run like requests do.
 func (c *ObjectCache) Prepare(ctx context.Context, resources ...schema.GroupVersionResource) error {
 	var errs []error
 	for _, gvr := range resources {
@@ -105,13 +112,17 @@ func (c *ObjectCache) ObjectNames(ctx context.Context, gvr schema.GroupVersionRe
 }
 
 // synced returns the resource's informer once it has synced, starting it on
-// first use.
+// first use. Both the wait for Run and the wait for the sync are bounded by
+// the sync timeout.
 func (c *ObjectCache) synced(ctx context.Context, gvr schema.GroupVersionResource) (informers.GenericInformer, error) {
-	c.mu.Lock()
-	if c.stop == nil {
-		c.mu.Unlock()
+	wctx, cancel := context.WithTimeout(ctx, c.syncTimeout)
+	defer cancel()
+	select {
+	case <-c.running:
+	case <-wctx.Done():
 		return nil, fmt.Errorf("object cache of %s is not running: %w", gvr.GroupResource(), adapter.ErrBackendUnavailable)
 	}
+	c.mu.Lock()
 	inf, ok := c.informers[gvr]
 	if !ok {
 		inf = c.factory.ForResource(gvr)
@@ -126,8 +137,6 @@ func (c *ObjectCache) synced(ctx context.Context, gvr schema.GroupVersionResourc
 	if informer.HasSynced() {
 		return inf, nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, c.syncTimeout)
-	defer cancel()
 	if !cache.WaitForCacheSync(wctx.Done(), informer.HasSynced) {
 		return nil, fmt.Errorf("objects of %s not synced from the API server within %s: %w", gvr.GroupResource(), c.syncTimeout, adapter.ErrBackendUnavailable)
 	}

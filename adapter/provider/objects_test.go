@@ -113,7 +113,7 @@ func TestObjectNamesFromCache(t *testing.T) {
 
 func TestObjectNamesUnavailable(t *testing.T) {
 	t.Run("not running", func(t *testing.T) {
-		c := NewObjectCache(metadatafake.NewSimpleMetadataClient(metadataScheme()), 0, time.Second)
+		c := NewObjectCache(metadatafake.NewSimpleMetadataClient(metadataScheme()), 0, 100*time.Millisecond)
 		_, err := c.ObjectNames(context.Background(), podsGVR, "ns", labels.Everything())
 		if !errors.Is(err, adapter.ErrBackendUnavailable) {
 			t.Errorf("err = %v, want ErrBackendUnavailable", err)

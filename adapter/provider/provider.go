@@ -27,6 +27,12 @@ const (
 	// DefaultRelistInterval is prometheus-adapter's manifests' value (its
 	// code default, 10m, leaves new metrics undiscovered for too long).
 	DefaultRelistInterval = time.Minute
+	// DefaultSeriesMaxAge is how far back a series listing looks at least.
+	// prometheus-adapter looks back one relist interval, which drops every
+	// series scraped less often than that (or paused by a scrape failure)
+	// from discovery; ten minutes stays inside Prometheus' head block, so
+	// the listing costs the same.
+	DefaultSeriesMaxAge = 10 * time.Minute
 	// DefaultMaxQueryNames is the largest selection matched by name. At 100
 	// names of up to 63 characters the matcher stays under 7 KB; beyond it
 	// the query is by namespace, whose length does not depend on the
@@ -66,8 +72,8 @@ type Config struct {
 	// RelistInterval is how often series are listed when the file does not
 	// set metricsRelistInterval; DefaultRelistInterval when zero.
 	RelistInterval time.Duration
-	// SeriesMaxAge is how far back a listing looks for series; the relist
-	// interval when zero, as prometheus-adapter's --metrics-max-age.
+	// SeriesMaxAge is how far back a listing looks for series; when zero,
+	// DefaultSeriesMaxAge or the relist interval, whichever is longer.
 	SeriesMaxAge time.Duration
 	// MaxQueryNames is the largest selection queried by object name;
 	// DefaultMaxQueryNames when zero.
@@ -457,9 +463,10 @@ func (p *Provider) query(ctx context.Context, q Querier, query string) ([]hpamet
 	case err == nil:
 		return samples, nil
 	case errors.Is(err, hpametrics.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return nil, fmt.Errorf("query %q: %w: %w", query, adapter.ErrBackendUnavailable, err)
+		// The querier's error names the query already.
+		return nil, fmt.Errorf("%w: %w", adapter.ErrBackendUnavailable, err)
 	default:
-		return nil, fmt.Errorf("query %q: %w", query, err)
+		return nil, err
 	}
 }
 
