@@ -17,6 +17,7 @@ explains them, and scales the workloads it owns.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCommand())
+	root.AddCommand(newExplainCommand())
 	root.AddCommand(newAdapterCommand())
 	return root
 }
