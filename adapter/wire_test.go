@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -78,16 +79,30 @@ func TestCustomMetricsClientCompatibility(t *testing.T) {
 		t.Errorf("preferred version = %s, want %s", preferred, cmv1beta2.SchemeGroupVersion)
 	}
 	mapper := newMapper()
-	clients := map[string]customclient.CustomMetricsClient{
-		"discovery": customclient.NewForConfig(cfg, mapper, apis),
-	}
-	for _, gv := range []schema.GroupVersion{cmv1beta1.SchemeGroupVersion, cmv1beta2.SchemeGroupVersion} {
-		c, err := customclient.NewForVersionForConfig(rest.CopyConfig(cfg), mapper, gv)
-		if err != nil {
-			t.Fatal(err)
+	// The HPA's clients speak JSON, or protobuf when kube-controller-manager
+	// runs with --kube-api-content-type=application/vnd.kubernetes.protobuf
+	// (its default): both must work, in every version.
+	seen := &contentTypes{}
+	clients := map[string]customclient.CustomMetricsClient{}
+	for _, ct := range []string{"application/json", protobufType} {
+		c := rest.CopyConfig(cfg)
+		c.ContentType = ct
+		c.AcceptContentTypes = ct + ",application/json"
+		c.Wrap(seen.wrap)
+		clients[ct+"/discovery"] = customclient.NewForConfig(c, mapper, apis)
+		for _, gv := range []schema.GroupVersion{cmv1beta1.SchemeGroupVersion, cmv1beta2.SchemeGroupVersion} {
+			vc, err := customclient.NewForVersionForConfig(rest.CopyConfig(c), mapper, gv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clients[ct+"/"+gv.Version] = vc
 		}
-		clients[gv.Version] = c
 	}
+	t.Cleanup(func() {
+		if !seen.has(protobufType) || !seen.has("application/json") {
+			t.Errorf("response content types %v, want both JSON and protobuf", seen.list())
+		}
+	})
 
 	pod := schema.GroupKind{Kind: "Pod"}
 	web := labels.SelectorFromSet(labels.Set{"app": "web"})
@@ -159,6 +174,47 @@ func TestCustomMetricsClientCompatibility(t *testing.T) {
 	}
 }
 
+// contentTypes records the Content-Type of every response a client gets.
+type contentTypes struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (c *contentTypes) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := rt.RoundTrip(r)
+		if err == nil {
+			c.mu.Lock()
+			if c.seen == nil {
+				c.seen = map[string]bool{}
+			}
+			c.seen[resp.Header.Get("Content-Type")] = true
+			c.mu.Unlock()
+		}
+		return resp, err
+	})
+}
+
+func (c *contentTypes) has(ct string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[ct]
+}
+
+func (c *contentTypes) list() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for ct := range c.seen {
+		out = append(out, ct)
+	}
+	return out
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // value adapts a client call result for the table above.
 func value(v *cmv1beta2.MetricValue, err error) func() (string, string, error) {
 	return func() (string, string, error) {
@@ -172,11 +228,26 @@ func value(v *cmv1beta2.MetricValue, err error) func() (string, string, error) {
 // TestExternalMetricsClientCompatibility drives the server with
 // k8s.io/metrics' external metrics client.
 func TestExternalMetricsClientCompatibility(t *testing.T) {
-	cfg := newTLSServer(t)
-	c, err := externalclient.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
+	for _, ct := range []string{"application/json", protobufType} {
+		t.Run(ct, func(t *testing.T) {
+			cfg := newTLSServer(t)
+			cfg.ContentType = ct
+			cfg.AcceptContentTypes = ct + ",application/json"
+			seen := &contentTypes{}
+			cfg.Wrap(seen.wrap)
+			c, err := externalclient.NewForConfig(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testExternalClient(t, c)
+			if !seen.has(ct) {
+				t.Errorf("response content types %v, want %s", seen.list(), ct)
+			}
+		})
 	}
+}
+
+func testExternalClient(t *testing.T, c externalclient.ExternalMetricsClient) {
 	tests := []struct {
 		name     string
 		selector labels.Selector
