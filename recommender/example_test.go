@@ -54,7 +54,7 @@ func ExampleRecommend() {
 	// metric 1/1 Pods http_requests_per_second: current 30 per pod, target 10 per pod, ratio 3.000: ceil(ratio x 3 ready pods) = 9
 	//   pods: 3 ready, 0 unready, 0 missing, 0 ignored
 	// largest proposal: 9 from metric 1 (pods metric http_requests_per_second)
-	// limited from 9 to 6 (ScaleUpLimit: the desired replica count is increasing faster than the maximum scale rate)
+	// limited from 9 to 6 by legacy scale-up limit max(2 x 3, 4) = 6 (ScaleUpLimit)
 	// condition AbleToScale=True SucceededRescale: the HPA controller was able to update the target scale to 6
 	// condition ScalingActive=True ValidMetricFound: the HPA was able to successfully calculate a replica count from pods metric http_requests_per_second
 	// condition ScalingLimited=True ScaleUpLimit: the desired replica count is increasing faster than the maximum scale rate

@@ -105,6 +105,9 @@ func (s Step) explain() string {
 	case StepStabilized:
 		return fmt.Sprintf("stabilized from %d to %d over the last %d s (%s)", s.From, s.To, deref(s.WindowSeconds), s.Reason)
 	case StepLimited:
+		if s.Policy != "" {
+			return fmt.Sprintf("limited from %d to %d by %s (%s)", s.From, s.To, s.Policy, s.Reason)
+		}
 		return fmt.Sprintf("limited from %d to %d (%s: %s)", s.From, s.To, s.Reason, s.Message)
 	case StepFromZeroMin:
 		return fmt.Sprintf("scaling from zero: raised from %d to minReplicas %d", s.From, s.To)

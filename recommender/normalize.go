@@ -1,6 +1,7 @@
 package recommender
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -39,7 +40,8 @@ func (r *reconciler) normalize(current, prenormalized, minReplicas int32) int32 
 		r.setCondition(autoscalingv2.ScalingLimited, corev1.ConditionFalse, reason, message)
 	} else {
 		r.setCondition(autoscalingv2.ScalingLimited, corev1.ConditionTrue, reason, message)
-		r.step(Step{Kind: StepLimited, From: stabilized, To: desired, Reason: reason, Message: message, Limit: ptrTo(desired)})
+		r.step(Step{Kind: StepLimited, From: stabilized, To: desired, Reason: reason, Message: message, Limit: ptrTo(desired),
+			Policy: legacyNote(reason, current, desired)})
 	}
 	return desired
 }
@@ -114,7 +116,14 @@ func (r *reconciler) normalizeWithBehaviors(current, prenormalized, minReplicas 
 		r.setCondition(autoscalingv2.ScalingLimited, corev1.ConditionFalse, reason, message)
 	} else {
 		r.setCondition(autoscalingv2.ScalingLimited, corev1.ConditionTrue, reason, message)
-		r.step(Step{Kind: StepLimited, From: stabilized, To: desired, Reason: reason, Message: message, Limit: ptrTo(desired)})
+		note := boundNote(reason, desired)
+		switch reason {
+		case "ScaleUpLimit":
+			note = r.policyNote(current, desired, up, true)
+		case "ScaleDownLimit":
+			note = r.policyNote(current, desired, down, false)
+		}
+		r.step(Step{Kind: StepLimited, From: stabilized, To: desired, Reason: reason, Message: message, Limit: ptrTo(desired), Policy: note})
 	}
 	return desired
 }
@@ -252,3 +261,51 @@ func scaleDownLimitWithRules(current int32, ups, downs []ScaleEvent, rules *auto
 
 func minInt32(a, b int32) int32 { return min(a, b) }
 func maxInt32(a, b int32) int32 { return max(a, b) }
+
+// legacyNote says which rule limited a recommendation without behavior.
+func legacyNote(reason string, current, limit int32) string {
+	if reason == "ScaleUpLimit" {
+		return fmt.Sprintf("legacy scale-up limit max(2 x %d, 4) = %d", current, limit)
+	}
+	return boundNote(reason, limit)
+}
+
+func boundNote(reason string, limit int32) string {
+	switch reason {
+	case "TooManyReplicas":
+		return fmt.Sprintf("maxReplicas %d", limit)
+	case "TooFewReplicas":
+		return fmt.Sprintf("minReplicas %d", limit)
+	}
+	return ""
+}
+
+// policyNote says which scaling policy gave the limit, recomputing the
+// policies' proposals the way the limit functions do. It only describes.
+func (r *reconciler) policyNote(current, limit int32, rules *autoscalingv2.HPAScalingRules, up bool) string {
+	sel := *rules.SelectPolicy
+	if sel == autoscalingv2.DisabledPolicySelect {
+		return "selectPolicy Disabled"
+	}
+	for _, p := range rules.Policies {
+		start := periodStart(current, p.PeriodSeconds, r.hist.ScaleUpEvents, r.hist.ScaleDownEvents, r.now)
+		var proposed int32
+		switch {
+		case p.Type == autoscalingv2.PodsScalingPolicy && up:
+			proposed = start + p.Value
+		case p.Type == autoscalingv2.PodsScalingPolicy:
+			proposed = start - p.Value
+		case p.Type == autoscalingv2.PercentScalingPolicy && up:
+			proposed = int32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
+		case p.Type == autoscalingv2.PercentScalingPolicy:
+			proposed = int32(float64(start) * (1 - float64(p.Value)/100))
+		default:
+			continue
+		}
+		if proposed == limit {
+			return fmt.Sprintf("policy %s %d per %d s from %d replicas at the start of the period (selectPolicy %s)", p.Type, p.Value, p.PeriodSeconds, start, sel)
+		}
+	}
+	// The policies would go past current: earlier events used up the period.
+	return fmt.Sprintf("scale events of the policies' periods already used the allowed change (selectPolicy %s)", sel)
+}

@@ -511,6 +511,12 @@ func TestRecommend(t *testing.T) {
 					Policies:                   []autoscalingv2.HPAScalingPolicy{{Type: autoscalingv2.PodsScalingPolicy, Value: 1, PeriodSeconds: 60}},
 				}}),
 			wantDesired: 4, wantRules: []Rule{RuleRatio}, wantConds: []cond{ableReady, activeValid, limitedTrue("ScaleDownLimit")},
+			check: func(t *testing.T, r Result) {
+				want := "policy Pods 1 per 60 s from 5 replicas at the start of the period (selectPolicy Max)"
+				if last := r.Steps[len(r.Steps)-2]; last.Kind != StepLimited || last.Policy != want {
+					t.Errorf("limit step = %+v, want policy %q", last, want)
+				}
+			},
 		},
 		{
 			name: "pods policy without events in its period removes its value",
@@ -548,6 +554,12 @@ func TestRecommend(t *testing.T) {
 			name:        "selectPolicy Min picks the smaller change",
 			in:          selectPolicyInput(autoscalingv2.MinChangePolicySelect),
 			wantDesired: 4, wantRules: []Rule{RuleRatio}, wantConds: scaled(limitedTrue("ScaleUpLimit")),
+			check: func(t *testing.T, r Result) {
+				want := "policy Pods 2 per 15 s from 2 replicas at the start of the period (selectPolicy Min)"
+				if last := r.Steps[len(r.Steps)-1]; last.Policy != want {
+					t.Errorf("limit step = %+v, want policy %q", last, want)
+				}
+			},
 		},
 		{
 			name:        "selectPolicy Disabled does not scale in that direction",

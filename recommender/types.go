@@ -328,8 +328,10 @@ type Step struct {
 	Message string `json:"message,omitempty"`
 	// WindowSeconds is the stabilization window that applied.
 	WindowSeconds *int32 `json:"windowSeconds,omitempty"`
-	// Limit is the replica limit a policy or bound imposed.
-	Limit *int32 `json:"limit,omitempty"`
+	// Limit is the replica limit a policy or bound imposed, and Policy says
+	// which one ("policy Pods 4 per 15 s from 3 replicas ...", "maxReplicas 10").
+	Limit  *int32 `json:"limit,omitempty"`
+	Policy string `json:"policy,omitempty"`
 }
 
 // StepKind names a step.
