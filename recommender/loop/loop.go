@@ -200,7 +200,8 @@ func (l *Loop) Cycle(ctx context.Context) CycleStats {
 
 	// Scales and pods: informer reads, plus API calls for kinds read
 	// through the scale subresource.
-	workqueue.ParallelizeUntil(ctx, l.cfg.Workers, len(works), func(i int) { l.resolve(ctx, works[i]) })
+	pods := newPodIndex(l.deps.Pods)
+	workqueue.ParallelizeUntil(ctx, l.cfg.Workers, len(works), func(i int) { l.resolve(ctx, works[i], pods) })
 	markSelectingAutoscalers(works)
 
 	// One call per distinct request, shared by the targets that need it.
@@ -308,7 +309,7 @@ func (l *Loop) prepare(t Target) *work {
 }
 
 // resolve reads the target's scale and pods.
-func (l *Loop) resolve(ctx context.Context, w *work) {
+func (l *Loop) resolve(ctx context.Context, w *work, index *podIndex) {
 	w.scale, w.scaleErr = l.deps.Scales.GetScale(ctx, w.t.Namespace, w.t.Spec.ScaleTargetRef)
 	if w.scaleErr != nil || w.scale.Selector == "" {
 		return
@@ -317,7 +318,7 @@ func (l *Loop) resolve(ctx context.Context, w *work) {
 	if err != nil {
 		return // the algorithm reports the invalid selector
 	}
-	pods, err := l.deps.Pods.Pods(w.t.Namespace).List(sel)
+	pods, err := index.list(w.t.Namespace, sel)
 	if err != nil {
 		w.podsErr = err
 		return
@@ -327,53 +328,37 @@ func (l *Loop) resolve(ctx context.Context, w *work) {
 
 // markSelectingAutoscalers finds, as upstream's selector tracker does, the
 // targets of the same kind and namespace whose selectors match any of a
-// target's pods (up to two: one besides itself is enough to refuse).
+// target's pods (up to two: one besides itself is enough to refuse). A
+// selector matches a pod of the namespace exactly when the pod is among the
+// pods listed for it, so the pods' selecting targets are collected once
+// instead of matching every selector against every target's pods.
 func markSelectingAutoscalers(works []*work) {
-	groups := map[[2]string][]*work{}
+	type podKey struct{ kind, namespace, pod string }
+	selecting := map[podKey][]*work{}
 	for _, w := range works {
-		if w.selector != nil {
-			g := [2]string{w.t.Kind, w.t.Namespace}
-			groups[g] = append(groups[g], w)
+		for _, p := range w.pods {
+			k := podKey{w.t.Kind, p.Namespace, p.Name}
+			selecting[k] = append(selecting[k], w)
 		}
 	}
-	for _, group := range groups {
-		if len(group) < 2 {
-			continue
-		}
-		for _, w := range group {
-			sets := uniqueLabelSets(w.pods)
-			var found []string
-			for _, o := range group {
-				if len(found) == 2 {
-					break
-				}
-				for _, s := range sets {
-					if o.selector.Matches(s) {
-						found = append(found, o.t.Namespace+"/"+o.t.Name)
-						break
-					}
+	for _, w := range works {
+		var found []string
+		for _, p := range w.pods {
+			for _, o := range selecting[podKey{w.t.Kind, p.Namespace, p.Name}] {
+				name := o.t.Namespace + "/" + o.t.Name
+				if !slices.Contains(found, name) {
+					found = append(found, name)
 				}
 			}
 			if len(found) > 1 {
-				slices.Sort(found)
-				w.others = found
+				break
 			}
 		}
-	}
-}
-
-func uniqueLabelSets(pods []*corev1.Pod) []labels.Set {
-	var out []labels.Set
-	seen := map[string]bool{}
-	for _, p := range pods {
-		s := labels.Set(p.Labels)
-		k := s.String()
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, s)
+		if len(found) > 1 {
+			slices.Sort(found)
+			w.others = found[:2]
 		}
 	}
-	return out
 }
 
 // compute runs the algorithm for one target. It touches only w and w.state.
