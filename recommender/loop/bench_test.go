@@ -32,7 +32,7 @@ func BenchmarkCycle10kTargets(b *testing.B) {
 		cycles++
 	}
 	b.StopTimer()
-	b.ReportMetric((cpuTime(b) - cpuStart).Seconds()/float64(cycles), "cpu-s/cycle")
+	b.ReportMetric((cpuTime(b)-cpuStart).Seconds()/float64(cycles), "cpu-s/cycle")
 	b.ReportMetric(float64(bed.queries.Load())/float64(cycles), "queries/cycle")
 	runtime.GC()
 	var ms runtime.MemStats
