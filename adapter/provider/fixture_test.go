@@ -133,7 +133,7 @@ type fixtureOptions struct {
 	noRelist      bool
 }
 
-func newFixture(t *testing.T, o fixtureOptions) *fixture {
+func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	if o.config == "" {
 		o.config = testConfig
@@ -149,7 +149,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		q.Samples = map[string][]hpametrics.Sample{}
 	}
 	client := metadatafake.NewSimpleMetadataClient(metadataScheme(), o.objects...)
-	objects := NewObjectCache(client, 0, 5*time.Second)
+	objects := NewObjectCache(client, 0, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -185,7 +185,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 }
 
 // waitRunning waits until Run has let the cache start informers.
-func waitRunning(t *testing.T, c *ObjectCache) {
+func waitRunning(t testing.TB, c *ObjectCache) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

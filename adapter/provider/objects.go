@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -50,7 +51,7 @@ func NewObjectCache(client metadata.Interface, resync, syncTimeout time.Duration
 		syncTimeout = DefaultCacheSyncTimeout
 	}
 	return &ObjectCache{
-		factory:     metadatainformer.NewSharedInformerFactory(client, resync),
+		factory:     metadatainformer.NewSharedInformerFactoryWithOptions(client, resync, metadatainformer.WithTransform(slimObject)),
 		syncTimeout: syncTimeout,
 		running:     make(chan struct{}),
 		informers:   map[schema.GroupVersionResource]informers.GenericInformer{},
@@ -109,6 +110,29 @@ func (c *ObjectCache) ObjectNames(ctx context.Context, gvr schema.GroupVersionRe
 		names = append(names, acc.GetName())
 	}
 	return names, nil
+}
+
+// slimObject keeps what a selection needs of an object, its name,
+// namespace and labels (and what the informer needs to follow it), and drops
+// the rest before it is cached: managed fields and annotations such as
+// kubectl's last-applied-configuration are most of an object's metadata, and
+// the cache holds every pod of the cluster.
+func slimObject(obj any) (any, error) {
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return obj, nil // a tombstone or another type: keep as is
+	}
+	return &metav1.PartialObjectMetadata{
+		TypeMeta: m.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              m.Name,
+			Namespace:         m.Namespace,
+			UID:               m.UID,
+			ResourceVersion:   m.ResourceVersion,
+			Labels:            m.Labels,
+			DeletionTimestamp: m.DeletionTimestamp,
+		},
+	}, nil
 }
 
 // synced returns the resource's informer once it has synced, starting it on

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -144,4 +146,29 @@ func TestObjectNamesUnavailable(t *testing.T) {
 			t.Errorf("pods after Prepare: %v", err)
 		}
 	})
+}
+
+// TestObjectCacheKeepsOnlyWhatSelectionsNeed: annotations and managed fields
+// are dropped before caching, names and labels kept.
+func TestObjectCacheKeepsOnlyWhatSelectionsNeed(t *testing.T) {
+	pod := object("Pod", "ns", "web-0", map[string]string{"app": "web"})
+	pod.Annotations = map[string]string{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 4096)}
+	pod.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
+	pod.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-abc"}}
+	c := runCache(t, metadatafake.NewSimpleMetadataClient(metadataScheme(), pod), 5*time.Second)
+	inf, err := c.synced(context.Background(), podsGVR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := inf.Lister().ByNamespace("ns").Get("web-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := got.(*metav1.PartialObjectMetadata)
+	if len(m.Annotations) != 0 || len(m.ManagedFields) != 0 || len(m.OwnerReferences) != 0 {
+		t.Errorf("cached object keeps %+v", m.ObjectMeta)
+	}
+	if m.Name != "web-0" || m.Namespace != "ns" || m.Labels["app"] != "web" {
+		t.Errorf("cached object lost its identity or labels: %+v", m.ObjectMeta)
+	}
 }

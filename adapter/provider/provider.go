@@ -373,12 +373,14 @@ func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, se
 	if len(names) == 0 {
 		return []adapter.CustomMetricValue{}, nil
 	}
-	sort.Strings(names)
 	q := rules.CustomQuery{Namespace: namespace, MetricSelector: metricSelector}
 	mode := modeNames
 	if len(names) > p.cfg.MaxQueryNames {
 		q.AllObjects, mode = true, modeNamespace
 	} else {
+		// Sorted so that equal selections render equal queries, which the
+		// querier coalesces.
+		sort.Strings(names)
 		q.Names = names
 	}
 	query, err := rules.RenderCustom(t.metric, q)
