@@ -9,7 +9,18 @@ import (
 func sortedCustom(in []CustomMetricInfo) []CustomMetricInfo {
 	out := slices.Clone(in)
 	slices.SortFunc(out, func(a, b CustomMetricInfo) int {
-		return cmp.Compare(a.String(), b.String())
+		if c := cmp.Compare(a.String(), b.String()); c != 0 {
+			return c
+		}
+		// A resource advertised both ways keeps its namespaced entry, so
+		// the first of equal names is the same on every request.
+		switch {
+		case a.Namespaced == b.Namespaced:
+			return 0
+		case a.Namespaced:
+			return -1
+		}
+		return 1
 	})
 	return out
 }
