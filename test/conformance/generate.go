@@ -324,7 +324,9 @@ func (g *gen) ratio(tolDown, tolUp float64) float64 {
 	case 5:
 		return 0
 	case 6:
-		return pick(g, 0.5, 2, 3, 10)
+		// Negative values are legal for custom and external metrics (a
+		// gauge); upstream turns them into zero or negative proposals.
+		return pick(g, 0.5, 2, 3, 10, -0.5, -2)
 	default:
 		return g.r.Float64() * 3
 	}
