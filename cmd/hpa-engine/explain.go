@@ -284,8 +284,13 @@ func stepDetail(s recommender.Step) string {
 	if s.WindowSeconds != nil {
 		parts = append(parts, fmt.Sprintf("window %ds", *s.WindowSeconds))
 	}
-	if s.Limit != nil {
+	switch {
+	case s.Limit != nil && s.Policy != "":
+		parts = append(parts, fmt.Sprintf("limit %d by %s", *s.Limit, s.Policy))
+	case s.Limit != nil:
 		parts = append(parts, fmt.Sprintf("limit %d", *s.Limit))
+	case s.Policy != "":
+		parts = append(parts, s.Policy)
 	}
 	switch {
 	case s.Reason != "" && s.Message != "":

@@ -20,7 +20,7 @@
 // The package owns the HTTP edge only: it reads recommendations through the
 // Store interface it declares (recommender/loop implements it) and computes
 // nothing itself beyond calling recommender.Recommend. It must not import
-// adapter, scaler, metrics or cmd, must not start goroutines or listeners (the
-// command that mounts New's handler serves it) and reads the time only
+// adapter, scaler, metrics or cmd, opens no listener (the command that mounts
+// New's handler serves it, `hpa-engine controller`) and reads the time only
 // through the clock it is given.
 package api

@@ -38,6 +38,7 @@ func TestRoutes(t *testing.T) {
 		{name: "list unknown parameter", method: http.MethodGet, target: "/api/v1/recommendations?namespaces=team-a", wantCode: 400, golden: "list-unknown-parameter"},
 		{name: "list repeated parameter", method: http.MethodGet, target: "/api/v1/recommendations?kind=Autoscaler&kind=HorizontalPodAutoscaler", wantCode: 400, golden: "list-repeated-parameter"},
 		{name: "list bad query", method: http.MethodGet, target: "/api/v1/recommendations?kind=%zz", wantCode: 400, golden: "list-bad-query"},
+		{name: "a panic is a 500 in the API's shape", deps: Deps{Store: panicStore{}}, method: http.MethodGet, target: "/api/v1/recommendations", wantCode: 500, golden: "internal-error"},
 		{name: "list empty store", deps: Deps{Store: emptyStore{}}, method: http.MethodGet, target: "/api/v1/recommendations", wantCode: 200, golden: "list-empty"},
 
 		// GET /api/v1/recommendations/{namespace}/{kind}/{name}

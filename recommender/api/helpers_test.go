@@ -150,3 +150,10 @@ func (emptyStore) List(string, string) []loop.Recommendation { return nil }
 func (emptyStore) Get(string, string, string) (loop.Recommendation, bool) {
 	return loop.Recommendation{}, false
 }
+
+// panicStore panics on every call, to exercise the recoverer.
+type panicStore struct{}
+
+func (panicStore) List(string, string) []loop.Recommendation { panic("store broken") }
+
+func (panicStore) Get(string, string, string) (loop.Recommendation, bool) { panic("store broken") }
