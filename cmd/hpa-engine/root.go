@@ -19,5 +19,6 @@ explains them, and scales the workloads it owns.`,
 	root.AddCommand(newVersionCommand())
 	root.AddCommand(newExplainCommand())
 	root.AddCommand(newAdapterCommand())
+	root.AddCommand(newControllerCommand())
 	return root
 }

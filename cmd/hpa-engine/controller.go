@@ -1,0 +1,406 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/scale"
+	"k8s.io/klog/v2"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/hpa-engine/hpa-engine/adapter/inprocess"
+	"github.com/hpa-engine/hpa-engine/adapter/provider"
+	hpametrics "github.com/hpa-engine/hpa-engine/metrics"
+	"github.com/hpa-engine/hpa-engine/recommender"
+	"github.com/hpa-engine/hpa-engine/recommender/api"
+	"github.com/hpa-engine/hpa-engine/recommender/loop"
+)
+
+// mapperResetPeriod is how often the discovery-backed REST mapper forgets
+// what it learnt, so that kinds installed later (CRDs with /scale) resolve;
+// kube-controller-manager resets its mapper every 30 s too.
+const mapperResetPeriod = 30 * time.Second
+
+// controllerOptions are the flags of `hpa-engine controller`: the loop's,
+// the HPA controller's tuning flags under upstream's names, the in-process
+// provider's (the same as `hpa-engine adapter`'s) and the REST API's.
+type controllerOptions struct {
+	REST *api.Options
+
+	Kubeconfig string
+	SyncPeriod time.Duration
+	Workers    int
+
+	// The HPA controller's flags, with kube-controller-manager's names and
+	// defaults.
+	Tolerance               float64
+	CPUInitializationPeriod time.Duration
+	InitialReadinessDelay   time.Duration
+	DownscaleStabilization  time.Duration
+
+	// The provider's flags, as `hpa-engine adapter` has them.
+	ConfigFile     string
+	RelistInterval time.Duration
+	SeriesMaxAge   time.Duration
+	MaxQueryNames  int
+	Prometheus     hpametrics.ClientConfig
+	Headers        []string
+}
+
+func newControllerOptions() *controllerOptions {
+	return &controllerOptions{
+		REST:                    api.NewOptions(),
+		SyncPeriod:              loop.DefaultSyncPeriod,
+		Workers:                 loop.DefaultWorkers,
+		Tolerance:               recommender.DefaultTolerance,
+		CPUInitializationPeriod: recommender.DefaultCPUInitializationPeriod,
+		InitialReadinessDelay:   recommender.DefaultInitialReadinessDelay,
+		DownscaleStabilization:  recommender.DefaultDownscaleStabilizationWindow,
+		RelistInterval:          provider.DefaultRelistInterval,
+		MaxQueryNames:           provider.DefaultMaxQueryNames,
+		Prometheus:              hpametrics.ClientConfig{Timeout: hpametrics.DefaultTimeout, Verb: hpametrics.VerbPOST},
+	}
+}
+
+// AddFlags registers the flags on fs.
+func (o *controllerOptions) AddFlags(fs *pflag.FlagSet) {
+	o.REST.AddFlags(fs)
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the cluster; in-cluster configuration when empty.")
+	fs.DurationVar(&o.SyncPeriod, "sync-period", o.SyncPeriod, "How often every target's recommendation is computed; each cycle times out after this long.")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "How many metric calls and targets a cycle works on at once.")
+	fs.Float64Var(&o.Tolerance, "horizontal-pod-autoscaler-tolerance", o.Tolerance, "The minimum change (from 1.0) in the desired-to-actual metrics ratio for a rescale; a behavior's own tolerance wins.")
+	fs.DurationVar(&o.CPUInitializationPeriod, "horizontal-pod-autoscaler-cpu-initialization-period", o.CPUInitializationPeriod, "The period after pod start when CPU samples might be skipped.")
+	fs.DurationVar(&o.InitialReadinessDelay, "horizontal-pod-autoscaler-initial-readiness-delay", o.InitialReadinessDelay, "The period after pod start during which readiness changes are treated as initial readiness.")
+	fs.DurationVar(&o.DownscaleStabilization, "horizontal-pod-autoscaler-downscale-stabilization", o.DownscaleStabilization, "The period for which the recommender looks backwards and does not scale down below any recommendation it made during that period.")
+	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "The prometheus-adapter compatible configuration file of the in-process provider. Reloaded when it changes.")
+	fs.DurationVar(&o.RelistInterval, "metrics-relist-interval", o.RelistInterval, "How often the series of every seriesQuery are listed again (the file's metricsRelistInterval wins when set).")
+	fs.DurationVar(&o.SeriesMaxAge, "metrics-max-age", o.SeriesMaxAge, "How far back a series listing looks; 10m or the relist interval, whichever is longer, when 0.")
+	fs.IntVar(&o.MaxQueryNames, "max-query-names", o.MaxQueryNames, "Largest selection of objects queried by name; larger selections are queried by namespace and filtered in-process.")
+	fs.StringVar(&o.Prometheus.URL, "prometheus-url", o.Prometheus.URL, "URL of the default Prometheus-compatible query API.")
+	fs.DurationVar(&o.Prometheus.Timeout, "prometheus-timeout", o.Prometheus.Timeout, "Timeout of each request to Prometheus.")
+	fs.StringVar(&o.Prometheus.Verb, "prometheus-verb", o.Prometheus.Verb, "HTTP verb of queries, POST or GET.")
+	fs.StringVar(&o.Prometheus.TLS.CAFile, "prometheus-ca-file", o.Prometheus.TLS.CAFile, "CA bundle that verifies Prometheus' certificate.")
+	fs.StringVar(&o.Prometheus.TLS.CertFile, "prometheus-client-cert", o.Prometheus.TLS.CertFile, "Client certificate presented to Prometheus.")
+	fs.StringVar(&o.Prometheus.TLS.KeyFile, "prometheus-client-key", o.Prometheus.TLS.KeyFile, "Key of --prometheus-client-cert.")
+	fs.BoolVar(&o.Prometheus.TLS.InsecureSkipVerify, "prometheus-insecure-skip-tls-verify", o.Prometheus.TLS.InsecureSkipVerify, "Do not verify Prometheus' certificate (testing only).")
+	fs.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-token-file", o.Prometheus.BearerTokenFile, "File holding a bearer token for Prometheus, re-read when it changes.")
+	fs.StringArrayVar(&o.Headers, "prometheus-header", o.Headers, "Header sent with every request to Prometheus, as key=value (e.g. X-Scope-OrgID=tenant); repeatable.")
+}
+
+// Validate reports every invalid flag at once; it does not touch the network.
+func (o *controllerOptions) Validate() []error {
+	errs := o.REST.Validate()
+	if o.SyncPeriod <= 0 {
+		errs = append(errs, fmt.Errorf("--sync-period %s: must be positive", o.SyncPeriod))
+	}
+	if o.Workers <= 0 {
+		errs = append(errs, fmt.Errorf("--workers %d: must be positive", o.Workers))
+	}
+	if o.Tolerance < 0 {
+		errs = append(errs, fmt.Errorf("--horizontal-pod-autoscaler-tolerance %v: must not be negative", o.Tolerance))
+	}
+	for _, d := range []struct {
+		flag  string
+		value time.Duration
+	}{
+		{"--horizontal-pod-autoscaler-cpu-initialization-period", o.CPUInitializationPeriod},
+		{"--horizontal-pod-autoscaler-initial-readiness-delay", o.InitialReadinessDelay},
+		{"--horizontal-pod-autoscaler-downscale-stabilization", o.DownscaleStabilization},
+		{"--metrics-max-age", o.SeriesMaxAge},
+	} {
+		if d.value < 0 {
+			errs = append(errs, fmt.Errorf("%s %s: must not be negative", d.flag, d.value))
+		}
+	}
+	if o.ConfigFile == "" {
+		errs = append(errs, errors.New("--config is required"))
+	}
+	if o.RelistInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--metrics-relist-interval %s: must be positive", o.RelistInterval))
+	}
+	if o.MaxQueryNames <= 0 {
+		errs = append(errs, fmt.Errorf("--max-query-names %d: must be positive", o.MaxQueryNames))
+	}
+	headers, err := parseHeaders(o.Headers)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cc := o.Prometheus
+	cc.Headers = headers
+	if err := cc.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("--prometheus-*: %w", err))
+	}
+	return errs
+}
+
+// controllerConfig is the plain configuration validated options produce.
+type controllerConfig struct {
+	Kubeconfig string
+	Loop       loop.Config
+	REST       api.Config
+	Provider   provider.Config
+	ConfigFile string
+	Prometheus hpametrics.ClientConfig
+}
+
+// Config validates the options and returns the configuration Run uses.
+func (o *controllerOptions) Config() (controllerConfig, error) {
+	if errs := o.Validate(); len(errs) > 0 {
+		return controllerConfig{}, errors.Join(errs...)
+	}
+	rest, err := o.REST.Config()
+	if err != nil {
+		return controllerConfig{}, err
+	}
+	cc := o.Prometheus
+	cc.Headers, _ = parseHeaders(o.Headers) // validated
+	tolerance := o.Tolerance
+	return controllerConfig{
+		Kubeconfig: o.Kubeconfig,
+		Loop: loop.Config{
+			SyncPeriod: o.SyncPeriod,
+			Workers:    o.Workers,
+			Settings: recommender.Settings{
+				Tolerance:                    &tolerance,
+				CPUInitializationPeriod:      &metav1.Duration{Duration: o.CPUInitializationPeriod},
+				InitialReadinessDelay:        &metav1.Duration{Duration: o.InitialReadinessDelay},
+				DownscaleStabilizationWindow: &metav1.Duration{Duration: o.DownscaleStabilization},
+			},
+		},
+		REST:       rest,
+		Provider:   provider.Config{RelistInterval: o.RelistInterval, SeriesMaxAge: o.SeriesMaxAge, MaxQueryNames: o.MaxQueryNames},
+		ConfigFile: o.ConfigFile,
+		Prometheus: cc,
+	}, nil
+}
+
+func newControllerCommand() *cobra.Command { return controllerCommand(newControllerOptions()) }
+
+// controllerCommand builds the command over o, which its flags fill.
+func controllerCommand(o *controllerOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "controller",
+		Short: "Recommend replica counts for every HPA and serve them over REST",
+		Long: `controller computes, every --sync-period, what the autoscaling/v2 HPA
+algorithm recommends for every HorizontalPodAutoscaler of the cluster (which it
+only reads), with the full explanation, reading metrics in-process through the
+adapter's Prometheus provider in batches (one query per rule and namespace).
+The recommendations are served over REST at /api/v1/recommendations, with
+/metrics, /healthz and /readyz.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.Config()
+			if err != nil {
+				return err
+			}
+			return runController(cmd.Context(), cfg)
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	// -v and --vmodule, as every Kubernetes component has them.
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	cmd.Flags().AddGoFlag(klogFlags.Lookup("v"))
+	cmd.Flags().AddGoFlag(klogFlags.Lookup("vmodule"))
+	return cmd
+}
+
+// runController builds the components from cfg and runs them until ctx is
+// done or one of them fails.
+func runController(ctx context.Context, cfg controllerConfig) error {
+	restCfg, err := kubeConfig(cfg.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("discovery client: %w", err)
+	}
+	metaClient, err := metadata.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("metadata client: %w", err)
+	}
+	resourceClient, err := metricsclient.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("resource metrics client: %w", err)
+	}
+
+	// The in-process provider: the same constructors as `hpa-engine adapter`.
+	reloader := provider.NewReloader(cfg.ConfigFile, reg)
+	rules, err := reloader.Load()
+	if err != nil {
+		return err
+	}
+	queryMetrics := hpametrics.NewQueryMetrics(reg)
+	querier, err := provider.NewQuerier("default", cfg.Prometheus, queryMetrics)
+	if err != nil {
+		return err
+	}
+	objects := provider.NewObjectCache(metaClient, 0, 0)
+	pcfg := cfg.Provider
+	pcfg.Rules = rules
+	prov, err := provider.New(pcfg, provider.Deps{
+		Querier:    querier,
+		NewQuerier: provider.QuerierFactory(cfg.Prometheus.Verb, queryMetrics),
+		Mapper:     discoveryMapper(disc),
+		Objects:    objects,
+		Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Informers: the HPAs (read only), the built-in workloads and the pods,
+	// without managedFields, which nothing here reads.
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(stripManagedFields))
+	hpas := factory.Autoscaling().V2().HorizontalPodAutoscalers()
+	deployments := factory.Apps().V1().Deployments()
+	statefulSets := factory.Apps().V1().StatefulSets()
+	replicaSets := factory.Apps().V1().ReplicaSets()
+	pods := factory.Core().V1().Pods()
+	// Asking for each informer registers it, so that Start runs it.
+	hpas.Informer()
+	deployments.Informer()
+	statefulSets.Informer()
+	replicaSets.Informer()
+	pods.Informer()
+
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	scales, err := scale.NewForConfig(restCfg, mapper, dynamic.LegacyAPIPathResolverFunc, scale.NewDiscoveryScaleKindResolver(disc))
+	if err != nil {
+		return fmt.Errorf("scale client: %w", err)
+	}
+	l, err := loop.New(cfg.Loop, loop.Deps{
+		Sources: []loop.TargetSource{loop.NewHPASource(hpas.Lister())},
+		Scales: loop.NewScales(loop.WorkloadListers{
+			Deployments:  deployments.Lister(),
+			StatefulSets: statefulSets.Lister(),
+			ReplicaSets:  replicaSets.Lister(),
+		}, scales, mapper),
+		Pods:            pods.Lister(),
+		Metrics:         inprocess.New(prov, prov),
+		ResourceMetrics: loop.NewResourceMetrics(resourceClient, discovery.ToDiscoveryInterfaceWithContext(disc), 0, nil),
+		Mapper:          mapper,
+		Instruments:     loop.NewMetrics(reg),
+	})
+	if err != nil {
+		return err
+	}
+
+	handler, err := api.New(cfg.REST, api.Deps{
+		Store:       l.Store(),
+		TokenReview: client.AuthenticationV1(),
+		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Ready:       func() error { return errors.Join(prov.Ready(), l.Ready()) },
+	})
+	if err != nil {
+		return err
+	}
+
+	klog.InfoS("Starting the recommender", "prometheus", cfg.Prometheus.URL, "config", cfg.ConfigFile, "syncPeriod", cfg.Loop.SyncPeriod, "rest", cfg.REST.Address)
+	return runAll(ctx,
+		objects.Run,
+		func(ctx context.Context) error {
+			// Pods metrics list the pods of a namespace; cache them first.
+			if err := objects.Prepare(ctx, schema.GroupVersionResource{Version: "v1", Resource: "pods"}); err != nil && ctx.Err() == nil {
+				klog.ErrorS(err, "Pods not cached yet; the first cycle will wait for them")
+			}
+			return nil
+		},
+		prov.Run,
+		func(ctx context.Context) error { return reloader.Run(ctx, prov.SetConfig) },
+		func(ctx context.Context) error {
+			wait.UntilWithContext(ctx, func(context.Context) { mapper.Reset() }, mapperResetPeriod)
+			return nil
+		},
+		func(ctx context.Context) error {
+			factory.Start(ctx.Done())
+			defer factory.Shutdown()
+			for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+				if !ok && ctx.Err() == nil {
+					return fmt.Errorf("informer of %v did not sync", typ)
+				}
+			}
+			waitForDiscovery(ctx, prov.Ready)
+			return l.Run(ctx)
+		},
+		func(ctx context.Context) error { return serveHTTP(ctx, cfg.REST.Address, handler) },
+	)
+}
+
+// stripManagedFields drops managedFields from informer objects: they are
+// often most of an object's size and nothing here reads them.
+func stripManagedFields(obj any) (any, error) {
+	if a, err := meta.Accessor(obj); err == nil && a.GetManagedFields() != nil {
+		a.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+// discoveryWait bounds how long the first cycle waits for the provider's
+// first series discovery; without it every custom metric is unknown.
+const discoveryWait = time.Minute
+
+// waitForDiscovery waits until ready reports nil, ctx is done or
+// discoveryWait has passed; the loop then starts either way.
+func waitForDiscovery(ctx context.Context, ready func() error) {
+	ctx, cancel := context.WithTimeout(ctx, discoveryWait)
+	defer cancel()
+	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
+		return ready() == nil, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		klog.InfoS("Starting recommendations before the first series discovery completed", "waited", discoveryWait)
+	}
+}
+
+// httpShutdownTimeout bounds the graceful shutdown of the REST server.
+const httpShutdownTimeout = 5 * time.Second
+
+// serveHTTP serves h on addr until ctx is done, then shuts down gracefully.
+func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down %s: %w", addr, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", addr, err)
+	}
+	return nil
+}
