@@ -382,3 +382,40 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRunRelistsAfterSetConfig: with an hour between relists, a new
+// configuration's series query is still listed right away.
+func TestRunRelistsAfterSetConfig(t *testing.T) {
+	series := map[string][]map[string]string{}
+	for k, v := range testSeries {
+		series[k] = v
+	}
+	series[`jobs_queued{namespace!=""}`] = []map[string]string{{"__name__": "jobs_queued", "namespace": "ns"}}
+	q := &metricstest.Querier{SeriesSets: series}
+	f := newFixture(t, fixtureOptions{querier: q, noRelist: true, config: "metricsRelistInterval: 1h\n" + testConfig})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.p.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitFor(t, func() bool { return f.p.Ready() == nil })
+
+	next := testConfig + `
+- seriesQuery: 'jobs_queued{namespace!=""}'
+  resources: {overrides: {namespace: {resource: namespace}}}
+  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'
+`
+	if err := f.p.SetConfig(mustLoad(t, next)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		for _, m := range f.p.ListAllExternalMetrics() {
+			if m.Metric == "jobs_queued" {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -59,9 +59,13 @@ func NewObjectCache(client metadata.Interface, resync, syncTimeout time.Duration
 }
 
 // Run lets the cache start informers, and stops them all when ctx is done.
-// Call it once.
+// A cache runs once: a second Run is an error.
 func (c *ObjectCache) Run(ctx context.Context) error {
 	c.mu.Lock()
+	if c.stop != nil {
+		c.mu.Unlock()
+		return errors.New("object cache: already running")
+	}
 	c.stop = ctx.Done()
 	c.factory.Start(c.stop)
 	c.mu.Unlock()
