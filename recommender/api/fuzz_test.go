@@ -18,8 +18,12 @@ func FuzzRecommendHandler(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"spec":{"maxReplicas":1},"target":{},"observations":[{}]}`))
 	h := newTestHandler(f, Config{MaxBodyBytes: 64 << 10}, Deps{})
+	documented := documentedStatuses(f)["post "+pathRecommend]
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := do(h, http.MethodPost, "/api/v1/recommend", "application/json", body, nil)
+		if !documented[rec.Code] {
+			t.Fatalf("status %d is not in openapi.json for POST %s", rec.Code, pathRecommend)
+		}
 		switch rec.Code {
 		case http.StatusOK:
 			var got RecommendResponse

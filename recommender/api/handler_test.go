@@ -5,10 +5,42 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 )
+
+// documentedStatuses maps "method pattern" to the statuses openapi.json
+// lists for the operation.
+func documentedStatuses(t testing.TB) map[string]map[int]bool {
+	t.Helper()
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[int]bool{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			codes := map[int]bool{}
+			for c := range op.Responses {
+				n, err := strconv.Atoi(c)
+				if err != nil {
+					t.Fatalf("%s %s: response %q is not a status code", method, path, c)
+				}
+				codes[n] = true
+			}
+			out[method+" "+path] = codes
+		}
+	}
+	return out
+}
 
 func TestRoutes(t *testing.T) {
 	scaleUp := readInput(t, "scale-up")
@@ -133,12 +165,22 @@ func TestRoutes(t *testing.T) {
 			method: http.MethodGet, target: "/metrics", wantCode: 200, wantBody: "hpa_engine_up 1\n"},
 		{name: "openapi", method: http.MethodGet, target: "/api/v1/openapi.json", wantCode: 200, wantBody: string(openAPIDocument)},
 	}
+	documented := documentedStatuses(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newTestHandler(t, tt.cfg, tt.deps)
 			rec := do(h, tt.method, tt.target, tt.contentType, tt.body, nil)
 			if rec.Code != tt.wantCode {
 				t.Errorf("status %d, want %d; body:\n%s", rec.Code, tt.wantCode, rec.Body)
+			}
+			// Every status a served route answers with is in its OpenAPI
+			// responses (405 and unknown routes have no operation).
+			path, _, _ := strings.Cut(tt.target, "?")
+			if pattern := h.(chi.Routes).Find(chi.NewRouteContext(), tt.method, path); pattern != "" {
+				op := strings.ToLower(tt.method) + " " + pattern
+				if !documented[op][rec.Code] {
+					t.Errorf("status %d of %s is not in openapi.json", rec.Code, op)
+				}
 			}
 			if got := strings.Join(rec.Header().Values("Allow"), ", "); got != tt.wantAllow {
 				t.Errorf("Allow %q, want %q", got, tt.wantAllow)
