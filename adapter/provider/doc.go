@@ -5,8 +5,9 @@
 //
 // It owns:
 //   - request serving: one PromQL query per request, whatever the number of
-//     objects. Selections up to Config.MaxQueryNames objects are matched by
-//     name (`pod=~"a|b"`); larger ones are queried by namespace and the
+//     objects. Selections up to Config.MaxQueryNames objects (and 8 KiB of
+//     names) are matched by name (`pod=~"a|b"`); larger ones are queried by
+//     namespace and the
 //     wanted objects are kept in-process, with object names taken from
 //     metadata-only informer caches (ObjectCache), never from a LIST per
 //     request;

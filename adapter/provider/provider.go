@@ -38,6 +38,10 @@ const (
 	// the query is by namespace, whose length does not depend on the
 	// selection.
 	DefaultMaxQueryNames = 100
+	// maxQueryNameBytes bounds the name matcher in bytes too: object names
+	// may be 253 characters long, and 100 of those would make a 25 KB
+	// query.
+	maxQueryNameBytes = 8 << 10
 )
 
 // Querier is what the provider needs of a Prometheus backend; every
@@ -375,7 +379,7 @@ func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, se
 	}
 	q := rules.CustomQuery{Namespace: namespace, MetricSelector: metricSelector}
 	mode := modeNames
-	if len(names) > p.cfg.MaxQueryNames {
+	if len(names) > p.cfg.MaxQueryNames || totalLen(names) > maxQueryNameBytes {
 		q.AllObjects, mode = true, modeNamespace
 	} else {
 		// Sorted so that equal selections render equal queries, which the
@@ -409,6 +413,14 @@ func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, se
 		out = append(out, t.value(namespace, name, s, window))
 	}
 	return out, nil
+}
+
+func totalLen(names []string) int {
+	n := 0
+	for _, s := range names {
+		n += len(s)
+	}
+	return n
 }
 
 func (t customTarget) value(namespace, name string, s hpametrics.Sample, window time.Duration) adapter.CustomMetricValue {

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -421,6 +422,9 @@ func TestOneQueryWhateverTheObjectCount(t *testing.T) {
 		})
 	}
 	// Past the threshold the query is the same whatever the count.
+	if len(lengths) != 6 {
+		t.Fatalf("lengths %v", lengths)
+	}
 	if lengths[3] != lengths[4] || lengths[4] != lengths[5] {
 		t.Errorf("query lengths %v grow past the threshold", lengths)
 	}
@@ -564,5 +568,26 @@ func TestNewRejectsMissingDependencies(t *testing.T) {
 				t.Error("New accepted it")
 			}
 		})
+	}
+}
+
+// TestLongNamesAreQueriedByNamespace: the name matcher is bounded in bytes
+// as well as in names.
+func TestLongNamesAreQueriedByNamespace(t *testing.T) {
+	lbls := map[string]string{"app": "web"}
+	long := strings.Repeat("x", 200)
+	var objects []runtime.Object
+	for i := range 50 { // 50 names of 200+ bytes: under 100 names, over 8 KiB
+		objects = append(objects, object("Pod", "ns", fmt.Sprintf("%s-%d", long, i), lbls))
+	}
+	q := &metricstest.Querier{}
+	f := newFixture(t, fixtureOptions{objects: objects, querier: q})
+	if _, err := f.p.GetMetricBySelector(context.Background(), "ns", labels.SelectorFromSet(lbls),
+		adapter.CustomMetricInfo{GroupResource: podsGR, Namespaced: true, Metric: "http_requests_per_second"}, labels.Everything()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`sum(rate(http_requests_total{namespace="ns",pod!=""}[2m])) by (pod)`}
+	if got := f.queries(); !reflect.DeepEqual(got, want) {
+		t.Errorf("queries = %.200q, want %q", got, want)
 	}
 }
