@@ -7,10 +7,9 @@
 //   - request serving: one PromQL query per request, whatever the number of
 //     objects. Selections up to Config.MaxQueryNames objects (and 8 KiB of
 //     names) are matched by name (`pod=~"a|b"`); larger ones are queried by
-//     namespace and the
-//     wanted objects are kept in-process, with object names taken from
-//     metadata-only informer caches (ObjectCache), never from a LIST per
-//     request;
+//     namespace and the wanted objects are kept in-process, with object
+//     names taken from metadata-only informer caches (ObjectCache), never
+//     from a LIST per request;
 //   - discovery: a background relist of every distinct seriesQuery, mapped
 //     to (resource, metric) pairs and held behind an atomic pointer, so that
 //     requests and discovery documents never wait on Prometheus;
