@@ -342,3 +342,12 @@ func notServedDiscovery(t testing.TB) ResourceDiscovery {
 }
 
 func newRegistry() *prometheus.Registry { return prometheus.NewPedanticRegistry() }
+
+func labelsFor(t testing.TB, s string) labels.Selector {
+	t.Helper()
+	sel, err := labels.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sel
+}

@@ -172,6 +172,7 @@ type CycleStats struct {
 type work struct {
 	t        Target
 	key      targetKey
+	resolved bool // false when the cycle ended before its scale was read
 	state    *targetState
 	metrics  []autoscalingv2.MetricSpec
 	scale    Scale
@@ -310,6 +311,7 @@ func (l *Loop) prepare(t Target) *work {
 
 // resolve reads the target's scale and pods.
 func (l *Loop) resolve(ctx context.Context, w *work, index *podIndex) {
+	w.resolved = true
 	w.scale, w.scaleErr = l.deps.Scales.GetScale(ctx, w.t.Namespace, w.t.Spec.ScaleTargetRef)
 	if w.scaleErr != nil || w.scale.Selector == "" {
 		return
@@ -371,6 +373,9 @@ func (l *Loop) compute(w *work, responses []*response, now time.Time) {
 		ComputedAt:     now,
 	}
 	w.labels = metricLabels(w.metrics)
+	if !w.resolved {
+		w.scaleErr = errors.New("the cycle timed out before the scale was read")
+	}
 	switch {
 	case w.scaleErr != nil:
 		w.rec.Error = fmt.Sprintf("the HPA controller was unable to get the target's current scale: %v", w.scaleErr)
