@@ -127,6 +127,16 @@ func (r *Reloader) reload(apply func(*config.Config) error) {
 	if unchanged {
 		return
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// An empty file is a valid configuration that serves nothing; while
+		// serving it is far more likely a write caught between truncation
+		// and content, so it is not swapped in. The next write reloads.
+		r.mu.Lock()
+		r.last = [sha256.Size]byte{}
+		r.mu.Unlock()
+		r.failed(fmt.Errorf("config %q: empty file", r.path))
+		return
+	}
 	cfg, err := config.Load(data)
 	if err != nil {
 		r.failed(fmt.Errorf("config %q: %w", r.path, err))

@@ -150,14 +150,22 @@ func TestReloadGoodThenBad(t *testing.T) {
 	default:
 	}
 
+	// An empty file, as an in-place write shows between truncation and
+	// content, is not swapped in either.
+	writeAtomically(t, path, "\n")
+	waitFor(t, func() bool { return h.counter(outcomeFailure) == 2 })
+	if got := metricNames(h.f.p.ListAllMetrics()); !reflect.DeepEqual(got, want) {
+		t.Errorf("after an empty file:\n got %v\nwant %v", got, want)
+	}
+
 	// Fixing the file recovers.
 	writeAtomically(t, path, testConfig)
 	h.wantApplied(t)
 	if got := h.f.p.ListAllMetrics(); !reflect.DeepEqual(got, testCustomMetrics) {
 		t.Errorf("after recovery:\n got %v\nwant %v", got, testCustomMetrics)
 	}
-	if got := h.counter(outcomeFailure); got != 1 {
-		t.Errorf("failed loads = %v, want 1", got)
+	if got := h.counter(outcomeFailure); got != 2 {
+		t.Errorf("failed loads = %v, want 2", got)
 	}
 }
 
