@@ -7,6 +7,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -133,14 +134,17 @@ type variant struct {
 	// viaV1 gives our core the pods as the controller loop will, converted
 	// from the same corev1.Pod objects upstream lists (recommender.PodFromV1).
 	viaV1 bool
+	// viaJSON gives our core its input after a JSON round trip, as
+	// POST /api/v1/recommend receives it.
+	viaJSON bool
 	// updateError makes the scale update fail, on both sides.
 	updateError string
 }
 
 // variantOf is scenario i's variant: every other one via corev1.Pod, one in
-// ten with a failing scale update.
+// three through JSON, one in ten with a failing scale update.
 func variantOf(i int) variant {
-	v := variant{viaV1: i%2 == 1}
+	v := variant{viaV1: i%2 == 1, viaJSON: i%3 == 2}
 	if i%10 == 3 {
 		v.updateError = "Operation cannot be fulfilled: the server is currently unavailable"
 	}
@@ -163,7 +167,7 @@ func (h *harness) runMutated(generated recommender.Input, v variant, mutate func
 	var r run
 	for range maxAttempts {
 		start := time.Now()
-		in := Rebase(generated, start.Sub(generated.Now))
+		in := WithAPIStatusTimes(Rebase(generated, start.Sub(generated.Now)))
 		r = run{in: in}
 		r.up = upstreamOutcome(h.ctx, in, v.updateError)
 		if time.Since(start) < clockSlack {
@@ -177,6 +181,18 @@ func (h *harness) runMutated(generated recommender.Input, v variant, mutate func
 		oursIn.Target.Pods = nil
 		for _, p := range PodsFor(in) {
 			oursIn.Target.Pods = append(oursIn.Target.Pods, recommender.PodFromV1(p))
+		}
+	}
+	if v.viaJSON {
+		b, err := json.Marshal(oursIn)
+		if err == nil {
+			oursIn = recommender.Input{}
+			err = json.Unmarshal(b, &oursIn)
+		}
+		if err != nil {
+			r.oursErr = fmt.Errorf("json round trip: %w", err)
+			r.diffs = []Difference{{Field: "recommend", Upstream: "a result", Ours: r.oursErr.Error(), Critical: true}}
+			return r
 		}
 	}
 	if mutate != nil {
@@ -210,6 +226,9 @@ func (m mismatch) String() string {
 	b.WriteString("scenario (minimized; times relative to now):\n")
 	if m.variant.viaV1 {
 		b.WriteString("  (our core gets the pods through recommender.PodFromV1)\n")
+	}
+	if m.variant.viaJSON {
+		b.WriteString("  (our core gets its input after a JSON round trip)\n")
 	}
 	if m.variant.updateError != "" {
 		fmt.Fprintf(&b, "  (the scale update fails: %q; ours runs recommender.RescaleFailed)\n", m.variant.updateError)

@@ -212,3 +212,18 @@ func TestRenderGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestWithAPIStatusTimesTruncatesToSeconds(t *testing.T) {
+	in := Generate(1, 0)
+	at := metav1.NewTime(BaseNow.Add(-1500 * time.Millisecond))
+	in.Status.LastScaleTime = &at
+	in.Status.Conditions = []autoscalingv2.HorizontalPodAutoscalerCondition{{Type: autoscalingv2.AbleToScale, LastTransitionTime: at}}
+	out := WithAPIStatusTimes(in)
+	want := BaseNow.Add(-2 * time.Second)
+	if !out.Status.LastScaleTime.Time.Equal(want) || !out.Status.Conditions[0].LastTransitionTime.Time.Equal(want) {
+		t.Errorf("status times = %s, %s; want %s", out.Status.LastScaleTime, out.Status.Conditions[0].LastTransitionTime, want)
+	}
+	if !in.Status.LastScaleTime.Time.Equal(at.Time) {
+		t.Errorf("the input was modified")
+	}
+}

@@ -256,6 +256,23 @@ func Rebase(in recommender.Input, d time.Duration) recommender.Input {
 	return out
 }
 
+// WithAPIStatusTimes returns in with its prior status' times truncated to
+// whole seconds, the precision of metav1.Time in the API (and in JSON): the
+// status a controller reads back has no fractions. Those times are only
+// carried over, never compared with now.
+func WithAPIStatusTimes(in recommender.Input) recommender.Input {
+	out := in
+	out.Status = *in.Status.DeepCopy()
+	if out.Status.LastScaleTime != nil {
+		out.Status.LastScaleTime = &metav1.Time{Time: out.Status.LastScaleTime.Truncate(time.Second)}
+	}
+	for i := range out.Status.Conditions {
+		c := &out.Status.Conditions[i]
+		c.LastTransitionTime = metav1.NewTime(c.LastTransitionTime.Truncate(time.Second))
+	}
+	return out
+}
+
 func rebaseHistory(h recommender.History, d time.Duration) recommender.History {
 	var out recommender.History
 	for _, r := range h.Recommendations {
