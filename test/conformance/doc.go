@@ -13,8 +13,14 @@
 // (one reconcileAutoscaler with fake clients, through a shim added to
 // upstream's package by run.sh) and through recommender.Recommend; the
 // replica counts, the conditions (type, status, reason, message), the
-// status, the returned error and the history afterwards must agree (Diff).
-// A failing scenario is minimized (Shrink) and printed readably (Render).
+// status, the returned error, the history afterwards and each metric's
+// proposal (against upstream's computeReplicasForMetric) must agree (Diff).
+// Scenarios also vary how our core is fed: pods converted from the same
+// corev1.Pod objects (recommender.PodFromV1), the input after a JSON round
+// trip (as POST /api/v1/recommend gets it), and a failing scale update
+// (recommender.RescaleFailed). A failing scenario is minimized (Shrink) and
+// printed readably (Render); TestConformanceDetectsMutations shows that a
+// wrong core is noticed.
 //
 // Time: upstream reads time.Now() itself. Scenarios are generated at BaseNow
 // and moved to the real clock just before they run (Rebase); our core
