@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -326,7 +327,7 @@ func TestTargetHistoryFromSourceIsUsed(t *testing.T) {
 	src := &fakeSource{custom: podValues(map[string]float64{"ns/web-0": 10, "ns/web-1": 10, "ns/web-2": 10, "ns/web-3": 10}, t0)}
 	own := recommender.History{Recommendations: []recommender.TimestampedRecommendation{{Replicas: 4, Timestamp: t0.Add(-time.Minute)}}}
 	l, err := New(Config{}, Deps{
-		Sources: []TargetSource{staticSource{kind: KindAutoscaler, targets: []Target{{
+		Sources: []TargetSource{&staticSource{kind: KindAutoscaler, targets: []Target{{
 			Kind: KindAutoscaler, Namespace: "ns", Name: "web", UID: "u",
 			Spec:    hpa("ns", "web", 10, podsMetric("rps", 100)).Spec,
 			History: &own,
@@ -459,8 +460,8 @@ type staticSource struct {
 	err     error
 }
 
-func (s staticSource) Kind() string               { return s.kind }
-func (s staticSource) Targets() ([]Target, error) { return s.targets, s.err }
+func (s *staticSource) Kind() string               { return s.kind }
+func (s *staticSource) Targets() ([]Target, error) { return s.targets, s.err }
 
 func changes(events []recommender.ScaleEvent) []int32 {
 	var out []int32
@@ -472,3 +473,39 @@ func changes(events []recommender.ScaleEvent) []int32 {
 
 func equalInt32(a, b []int32) bool    { return fmt.Sprint(a) == fmt.Sprint(b) }
 func equalStrings(a, b []string) bool { return strings.Join(a, "\n") == strings.Join(b, "\n") }
+
+func TestFailingSourceKeepsItsTargets(t *testing.T) {
+	c := newCluster()
+	c.workload(t, "ns", "web", 2, podsMetric("rps", 100))
+	own := &staticSource{kind: KindAutoscaler, targets: []Target{{Kind: KindAutoscaler, Namespace: "ns", Name: "mine", UID: "u", Spec: hpa("ns", "web", 5, podsMetric("rps", 100)).Spec}}}
+	reg := newRegistry()
+	l, err := New(Config{}, Deps{
+		Sources:     []TargetSource{NewHPASource(c.hpaLister()), own},
+		Scales:      c.scales(),
+		Pods:        c.podLister(),
+		Metrics:     &fakeSource{custom: podValues(map[string]float64{"ns/web-0": 100, "ns/web-1": 100}, t0)},
+		Instruments: NewMetrics(reg),
+		Now:         func() time.Time { return t0 },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Cycle(context.Background())
+	if got := len(l.Store().List("", "")); got != 2 {
+		t.Fatalf("%d recommendations, want 2", got)
+	}
+	own.err, own.targets = fmt.Errorf("informer gone"), nil
+	l.Cycle(context.Background())
+	if _, ok := l.Store().Get("ns", KindAutoscaler, "mine"); !ok {
+		t.Error("a failed list dropped the source's recommendation")
+	}
+	if _, ok := l.states[targetKey{KindAutoscaler, "ns", "mine"}]; !ok {
+		t.Error("a failed list dropped the source's history")
+	}
+	if _, ok := l.Store().Get("ns", KindHPA, "web"); !ok {
+		t.Error("the other source's recommendation was dropped")
+	}
+	if got := testutil.ToFloat64(l.deps.Instruments.errors.WithLabelValues(ReasonFailedListTargets)); got != 1 {
+		t.Errorf("FailedListTargets = %v, want 1", got)
+	}
+}
