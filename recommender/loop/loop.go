@@ -73,7 +73,11 @@ type Loop struct {
 	// states is the per-target memory (history, last scale); only the
 	// goroutine running a cycle touches it.
 	states map[targetKey]*targetState
-	ready  atomic.Bool
+	// pods holds the algorithm's view of the pods of the last cycle, keyed
+	// by the informer's object: cached objects are replaced on change, never
+	// modified, so a pointer seen again is a pod that has not changed.
+	pods  map[*corev1.Pod]recommender.Pod
+	ready atomic.Bool
 }
 
 type targetKey struct{ kind, namespace, name string }
@@ -123,7 +127,7 @@ func New(cfg Config, deps Deps) (*Loop, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Loop{cfg: cfg, deps: deps, states: map[targetKey]*targetState{}}, nil
+	return &Loop{cfg: cfg, deps: deps, states: map[targetKey]*targetState{}, pods: map[*corev1.Pod]recommender.Pod{}}, nil
 }
 
 // Store returns what readers see: the latest recommendation per target.
@@ -180,6 +184,7 @@ type work struct {
 	podsErr  error
 	selector labels.Selector // nil when the algorithm stops at the selector
 	pods     []*corev1.Pod
+	podViews []recommender.Pod
 	others   []string // autoscalers whose selectors match these pods
 	needs    []need
 	labels   []string
@@ -204,6 +209,7 @@ func (l *Loop) Cycle(ctx context.Context) CycleStats {
 	pods := newPodIndex(l.deps.Pods)
 	workqueue.ParallelizeUntil(ctx, l.cfg.Workers, len(works), func(i int) { l.resolve(ctx, works[i], pods) })
 	markSelectingAutoscalers(works)
+	l.convertPods(works)
 
 	// One call per distinct request, shared by the targets that need it.
 	p := newPlanner(l.deps.Mapper)
@@ -304,8 +310,12 @@ func (l *Loop) prepare(t Target) *work {
 		st = &targetState{uid: string(t.UID)}
 		l.states[k] = st
 	}
-	w := &work{t: t, key: k, state: st}
-	w.metrics = recommender.DefaultSpec(autoscalingv2.HorizontalPodAutoscalerSpec{Metrics: t.Spec.Metrics}, 0).Metrics
+	w := &work{t: t, key: k, state: st, metrics: t.Spec.Metrics}
+	if len(w.metrics) == 0 {
+		// The API server's default: one CPU utilization metric. Recommend
+		// applies it too; the observations must line up with it.
+		w.metrics = recommender.DefaultSpec(autoscalingv2.HorizontalPodAutoscalerSpec{}, 0).Metrics
+	}
 	return w
 }
 
@@ -335,18 +345,25 @@ func (l *Loop) resolve(ctx context.Context, w *work, index *podIndex) {
 // pods listed for it, so the pods' selecting targets are collected once
 // instead of matching every selector against every target's pods.
 func markSelectingAutoscalers(works []*work) {
-	type podKey struct{ kind, namespace, pod string }
-	selecting := map[podKey][]*work{}
+	type podKey struct {
+		kind string
+		pod  *corev1.Pod // the cycle's pod index hands out one pointer per pod
+	}
+	selecting := make(map[podKey][]*work, len(works))
 	for _, w := range works {
 		for _, p := range w.pods {
-			k := podKey{w.t.Kind, p.Namespace, p.Name}
+			k := podKey{w.t.Kind, p}
 			selecting[k] = append(selecting[k], w)
 		}
 	}
 	for _, w := range works {
 		var found []string
 		for _, p := range w.pods {
-			for _, o := range selecting[podKey{w.t.Kind, p.Namespace, p.Name}] {
+			others := selecting[podKey{w.t.Kind, p}]
+			if len(others) < 2 && len(found) == 0 {
+				continue // only the target itself selects this pod
+			}
+			for _, o := range others {
 				name := o.t.Namespace + "/" + o.t.Name
 				if !slices.Contains(found, name) {
 					found = append(found, name)
@@ -361,6 +378,29 @@ func markSelectingAutoscalers(works []*work) {
 			w.others = found[:2]
 		}
 	}
+}
+
+// convertPods gives every target the algorithm's view of its pods, reusing
+// the last cycle's conversion of pods that did not change.
+func (l *Loop) convertPods(works []*work) {
+	next := make(map[*corev1.Pod]recommender.Pod, len(l.pods))
+	for _, w := range works {
+		if len(w.pods) == 0 {
+			continue
+		}
+		w.podViews = make([]recommender.Pod, len(w.pods))
+		for i, p := range w.pods {
+			v, ok := next[p]
+			if !ok {
+				if v, ok = l.pods[p]; !ok {
+					v = recommender.PodFromV1(p)
+				}
+				next[p] = v
+			}
+			w.podViews[i] = v
+		}
+	}
+	l.pods = next
 }
 
 // compute runs the algorithm for one target. It touches only w and w.state.
@@ -407,10 +447,6 @@ func (l *Loop) compute(w *work, responses []*response, now time.Time) {
 			obs[i] = observe(n, r, w.pods, w.selector)
 		}
 	}
-	pods := make([]recommender.Pod, len(w.pods))
-	for i, p := range w.pods {
-		pods[i] = recommender.PodFromV1(p)
-	}
 	res, err := recommender.Recommend(recommender.Input{
 		Namespace:  w.t.Namespace,
 		Name:       w.t.Name,
@@ -421,7 +457,7 @@ func (l *Loop) compute(w *work, responses []*response, now time.Time) {
 			SpecReplicas:         w.scale.SpecReplicas,
 			StatusReplicas:       w.scale.StatusReplicas,
 			Selector:             w.scale.Selector,
-			Pods:                 pods,
+			Pods:                 w.podViews,
 			SelectingAutoscalers: w.others,
 		},
 		Observations: obs,

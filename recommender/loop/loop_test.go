@@ -509,3 +509,29 @@ func TestFailingSourceKeepsItsTargets(t *testing.T) {
 		t.Errorf("FailedListTargets = %v, want 1", got)
 	}
 }
+
+func TestPodViewsFollowPodChanges(t *testing.T) {
+	c := newCluster()
+	c.workload(t, "ns", "web", 2, podsMetric("rps", 100))
+	l := newTestLoop(t, c, &clock{now: t0}, loopOptions{source: &fakeSource{custom: podValues(map[string]float64{"ns/web-0": 100, "ns/web-1": 100}, t0)}})
+	l.Cycle(context.Background())
+	if len(l.pods) != 2 {
+		t.Fatalf("%d pod views, want 2", len(l.pods))
+	}
+	changed := readyPod("ns", "web-1", "web", 100)
+	changed.Status.Phase = corev1.PodFailed
+	if err := c.pods.Update(changed); err != nil {
+		t.Fatal(err)
+	}
+	l.Cycle(context.Background())
+	if len(l.pods) != 2 {
+		t.Fatalf("%d pod views after an update, want 2 (the old object dropped)", len(l.pods))
+	}
+	if v, ok := l.pods[changed]; !ok || v.Phase != corev1.PodFailed {
+		t.Errorf("view of the updated pod = %+v, %v", v, ok)
+	}
+	rec, _ := l.Store().Get("ns", KindHPA, "web")
+	if p := rec.Result.Proposals[0]; p.ReadyPods != 1 || p.IgnoredPods != 1 {
+		t.Errorf("proposal counts ready %d ignored %d, want 1 and 1 (the failed pod is ignored)", p.ReadyPods, p.IgnoredPods)
+	}
+}
