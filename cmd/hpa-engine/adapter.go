@@ -150,6 +150,9 @@ func (o *adapterOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// API discovery each relist and the informers' lists at start must not
+	// queue behind client-go's default 5 requests per second.
+	restCfg.QPS, restCfg.Burst = 50, 100
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
