@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Env owns the processes and temporary files of one test bed. Everything it
@@ -90,7 +91,11 @@ func (e *Env) Close(failed bool, w io.Writer) {
 		closers[i]()
 	}
 	for i := len(procs) - 1; i >= 0; i-- {
+		start := time.Now()
 		procs[i].stop()
+		if d := time.Since(start); d > time.Second {
+			logf("%s took %s to stop", procs[i].name, d.Round(time.Millisecond))
+		}
 	}
 	_ = os.RemoveAll(e.Dir)
 }
