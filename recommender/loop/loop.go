@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,8 +71,9 @@ type Loop struct {
 	cfg  Config
 	deps Deps
 
-	// states is the per-target memory (history, last scale); only the
-	// goroutine running a cycle touches it.
+	// cycleMu serializes cycles; states and pods belong to the cycle.
+	cycleMu sync.Mutex
+	// states is the per-target memory (history, last scale).
 	states map[targetKey]*targetState
 	// pods holds the algorithm's view of the pods of the last cycle, keyed
 	// by the informer's object: cached objects are replaced on change, never
@@ -194,7 +196,10 @@ type work struct {
 
 // Cycle computes and publishes one recommendation per target. It is what
 // Run calls every sync period; tests and benchmarks call it directly.
+// Concurrent calls run one after the other.
 func (l *Loop) Cycle(ctx context.Context) CycleStats {
+	l.cycleMu.Lock()
+	defer l.cycleMu.Unlock()
 	start := time.Now()
 	now := l.deps.Now()
 
@@ -229,11 +234,12 @@ func (l *Loop) Cycle(ctx context.Context) CycleStats {
 	})
 	for i, r := range responses {
 		if r == nil {
-			// The cycle's context ended before this call started.
-			responses[i] = &response{err: fmt.Errorf("cycle ended before the call: %w", context.Cause(ctx))}
-			if ctx.Err() == nil {
-				responses[i].err = errors.New("call not made")
+			// ParallelizeUntil stops handing out calls once ctx is done.
+			cause := context.Cause(ctx)
+			if cause == nil {
+				cause = errors.New("call not made")
 			}
+			responses[i] = &response{err: fmt.Errorf("the cycle ended before the call was made: %w", cause)}
 		}
 	}
 
@@ -286,6 +292,7 @@ func apiName(k reqKind) string {
 func (l *Loop) gather() ([]Target, map[string]bool) {
 	var out []Target
 	failed := map[string]bool{}
+	seen := map[targetKey]bool{}
 	for _, s := range l.deps.Sources {
 		ts, err := s.Targets()
 		if err != nil {
@@ -294,7 +301,17 @@ func (l *Loop) gather() ([]Target, map[string]bool) {
 			failed[s.Kind()] = true
 			continue
 		}
-		out = append(out, ts...)
+		for _, t := range ts {
+			// One state per target: a second source listing the same
+			// object would otherwise share its history in parallel.
+			k := targetKey{t.Kind, t.Namespace, t.Name}
+			if seen[k] {
+				klog.V(2).InfoS("Target listed twice; computing it once", "kind", t.Kind, "target", klog.KRef(t.Namespace, t.Name))
+				continue
+			}
+			seen[k] = true
+			out = append(out, t)
+		}
 	}
 	return out, failed
 }

@@ -535,3 +535,34 @@ func TestPodViewsFollowPodChanges(t *testing.T) {
 		t.Errorf("proposal counts ready %d ignored %d, want 1 and 1 (the failed pod is ignored)", p.ReadyPods, p.IgnoredPods)
 	}
 }
+
+func TestDuplicateTargetsComputedOnce(t *testing.T) {
+	c := newCluster()
+	c.workload(t, "ns", "web", 2, podsMetric("rps", 100))
+	l, err := New(Config{}, Deps{
+		Sources: []TargetSource{NewHPASource(c.hpaLister()), NewHPASource(c.hpaLister())},
+		Scales:  c.scales(),
+		Pods:    c.podLister(),
+		Metrics: &fakeSource{custom: podValues(map[string]float64{"ns/web-0": 100, "ns/web-1": 100}, t0)},
+		Now:     func() time.Time { return t0 },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats := l.Cycle(context.Background()); stats.Targets != 1 {
+		t.Errorf("targets = %d, want 1", stats.Targets)
+	}
+}
+
+func TestCycleTimeout(t *testing.T) {
+	c := newCluster()
+	c.workload(t, "ns", "web", 2, podsMetric("rps", 100))
+	l := newTestLoop(t, c, &clock{now: t0}, loopOptions{source: &fakeSource{}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	l.Cycle(ctx)
+	rec, ok := l.Store().Get("ns", KindHPA, "web")
+	if !ok || !strings.Contains(rec.Error, "the cycle timed out before the scale was read") {
+		t.Errorf("recommendation after a cycle that timed out at once: %+v", rec)
+	}
+}
