@@ -32,7 +32,10 @@
 // such comparison the same way; reconciles slower than clockSlack are
 // retried. Times compared only with each other (readiness transitions, start
 // times, metric samples and windows) do sit exactly on their boundaries.
-// What this cannot check is a clock comparison exactly at its boundary.
+// What this cannot check is a clock comparison exactly at its boundary; upstream
+// practically never meets one either, since it reads a nanosecond clock after
+// every timestamp it stored (which is also why our core seeds a first-seen
+// history just before Now).
 //
 // The package must not be imported by the main module; it is its own module
 // so that k8s.io/kubernetes and its staging replaces stay out of the main
