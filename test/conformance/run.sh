@@ -43,5 +43,7 @@ cp go.sum "$work/go.sum"
 shim_dst=$work/kubernetes/pkg/controller/podautoscaler/zz_conformance_shim.go
 printf '{"Replace": {"%s": "%s"}}\n' "$shim_dst" "$here/testdata/podautoscaler_shim.go" >"$work/overlay.json"
 
-exec go test -modfile="$work/go.mod" -overlay="$work/overlay.json" -tags conformance \
+# -mod=mod lets the go command complete the alternate go.mod/go.sum (never the
+# committed ones) when the main module gains a dependency the core imports.
+exec go test -mod=mod -modfile="$work/go.mod" -overlay="$work/overlay.json" -tags conformance \
   -count=1 -timeout 60m "$@"
