@@ -227,20 +227,9 @@ func (l *Loop) Cycle(ctx context.Context) CycleStats {
 			w.needs[j] = p.plan(w.t.Namespace, m)
 		}
 	}
-	responses := make([]*response, len(p.reqs))
-	workqueue.ParallelizeUntil(ctx, l.cfg.Workers, len(p.reqs), func(i int) {
-		responses[i] = fetch(ctx, l.deps.Metrics, l.deps.ResourceMetrics, p.reqs[i])
-		l.deps.Instruments.sourceCallDone(apiName(p.reqs[i].key.kind), responses[i].err)
-	})
-	for i, r := range responses {
-		if r == nil {
-			// ParallelizeUntil stops handing out calls once ctx is done.
-			cause := context.Cause(ctx)
-			if cause == nil {
-				cause = errors.New("call not made")
-			}
-			responses[i] = &response{err: fmt.Errorf("the cycle ended before the call was made: %w", cause)}
-		}
+	responses := l.fetchAll(ctx, p, nil)
+	if first := p.fallbacks(works, responses); first < len(p.reqs) {
+		responses = l.fetchAll(ctx, p, responses)
 	}
 
 	workqueue.ParallelizeUntil(context.WithoutCancel(ctx), l.cfg.Workers, len(works), func(i int) { l.compute(works[i], responses, now) })
@@ -275,6 +264,29 @@ func (l *Loop) Cycle(ctx context.Context) CycleStats {
 	l.deps.Instruments.cycleDone(stats.Duration, stats.Calls, stats.Targets, l.deps.Now())
 	l.ready.Store(true)
 	return stats
+}
+
+// fetchAll makes the planned calls that have no response yet, in parallel,
+// and returns the responses of all of them.
+func (l *Loop) fetchAll(ctx context.Context, p *planner, done []*response) []*response {
+	responses := append(done, make([]*response, len(p.reqs)-len(done))...)
+	first := len(done)
+	workqueue.ParallelizeUntil(ctx, l.cfg.Workers, len(p.reqs)-first, func(i int) {
+		r := fetch(ctx, l.deps.Metrics, l.deps.ResourceMetrics, p.reqs[first+i])
+		responses[first+i] = r
+		l.deps.Instruments.sourceCallDone(apiName(p.reqs[first+i].key.kind), r.err)
+	})
+	for i := first; i < len(responses); i++ {
+		if responses[i] == nil {
+			// ParallelizeUntil stops handing out calls once ctx is done.
+			cause := context.Cause(ctx)
+			if cause == nil {
+				cause = errors.New("call not made")
+			}
+			responses[i] = &response{err: fmt.Errorf("the cycle ended before the call was made: %w", cause)}
+		}
+	}
+	return responses
 }
 
 func apiName(k reqKind) string {

@@ -209,7 +209,7 @@ func TestObservationErrors(t *testing.T) {
 		{name: "object: not in the list", src: empty, key: reqKey{kind: reqCustom},
 			n:    need{kind: extractObject, gr: schema.GroupResource{Group: "apps", Resource: "deployments"}, metric: "hits", object: objectName("ns", "web")},
 			want: "unable to fetch metrics from custom metrics API: metric deployments.apps/hits of ns/web: no data"},
-		{name: "namespace metric: not exactly one", src: empty, n: need{kind: extractNamespace}, key: reqKey{kind: reqCustom},
+		{name: "namespace metric: not exactly one", src: empty, n: need{kind: extractOne}, key: reqKey{kind: reqCustom},
 			want: "unable to fetch metrics from custom metrics API: the custom metrics API server returned 0 results when we asked for exactly one"},
 		{name: "external: no items", src: empty, n: need{kind: extractExternal}, key: reqKey{kind: reqExternal},
 			want: "no metrics returned from external metrics API"},
@@ -564,5 +564,60 @@ func TestCycleTimeout(t *testing.T) {
 	rec, ok := l.Store().Get("ns", KindHPA, "web")
 	if !ok || !strings.Contains(rec.Error, "the cycle timed out before the scale was read") {
 		t.Errorf("recommendation after a cycle that timed out at once: %+v", rec)
+	}
+}
+
+func TestObjectMissingFromBatchAskedByName(t *testing.T) {
+	c := newCluster()
+	for _, name := range []string{"x", "y", "z"} {
+		c.workload(t, "ns", name, 2, objectMetric("hits", name, 10))
+	}
+	item := func(name string, v int64) cmv1beta2.MetricValue {
+		return cmv1beta2.MetricValue{DescribedObject: corev1.ObjectReference{Kind: "Deployment", Namespace: "ns", Name: name}, Timestamp: metav1.NewTime(t0), Value: *resource.NewQuantity(v, resource.DecimalSI)}
+	}
+	src := &fakeSource{custom: func(_ string, _ schema.GroupResource, name, _ string) (*cmv1beta2.MetricValueList, error) {
+		switch name {
+		case "*":
+			// Only x carries the object's label; y's query aggregates it
+			// away, which only a by-name call can attribute.
+			return &cmv1beta2.MetricValueList{Items: []cmv1beta2.MetricValue{item("x", 10)}}, nil
+		case "y":
+			return &cmv1beta2.MetricValueList{Items: []cmv1beta2.MetricValue{item("y", 30)}}, nil
+		}
+		return nil, fmt.Errorf("metric deployments.apps/hits of ns/%s: no data", name)
+	}}
+	l := newTestLoop(t, c, &clock{now: t0}, loopOptions{source: src})
+	stats := l.Cycle(context.Background())
+	want := []string{
+		`custom ns deployments.apps * hits labels="" metric=""`,
+		`custom ns deployments.apps y hits labels="" metric=""`,
+		`custom ns deployments.apps z hits labels="" metric=""`,
+	}
+	if got := src.Calls(); !equalStrings(got, want) || stats.Calls != 3 {
+		t.Fatalf("calls = %q (%d), want %q", got, stats.Calls, want)
+	}
+	tests := []struct {
+		name         string
+		wantReplicas int32
+		wantErr      string
+	}{
+		{name: "x", wantReplicas: 2},
+		{name: "y", wantReplicas: 6},
+		{name: "z", wantErr: "unable to fetch metrics from custom metrics API: metric deployments.apps/hits of ns/z: no data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, _ := l.Store().Get("ns", KindHPA, tt.name)
+			p := rec.Result.Proposals[0]
+			if tt.wantErr != "" {
+				if !strings.Contains(p.Error, tt.wantErr) {
+					t.Errorf("proposal error %q, want it to contain %q", p.Error, tt.wantErr)
+				}
+				return
+			}
+			if p.Error != "" || p.Replicas != tt.wantReplicas {
+				t.Errorf("proposal %d (%q), want %d", p.Replicas, p.Error, tt.wantReplicas)
+			}
+		})
 	}
 }

@@ -102,8 +102,9 @@ const (
 	extractPods
 	// extractObject: the item of one object.
 	extractObject
-	// extractNamespace: the single item of a namespace's own metric.
-	extractNamespace
+	// extractOne: the single item of a by-name call (a namespace's own
+	// metric, or an object the batch had no sample for).
+	extractOne
 	// extractExternal: every item.
 	extractExternal
 	// extractResource: the PodMetrics of the target's pods, one resource
@@ -142,6 +143,33 @@ func (p *planner) add(key reqKey, metricSelector labels.Selector) int {
 	p.index[key] = i
 	p.reqs = append(p.reqs, request{key: key, metricSelector: metricSelector})
 	return i
+}
+
+// fallbacks turns the Object metrics a batch answered without the target's
+// object into by-name calls, which are what upstream makes. The provider
+// answers a by-name query from a single sample without the object's label
+// (a query that aggregates the label away), which a batch cannot attribute;
+// only the objects missing from their batch cost a call of their own. It
+// returns the index of the first new request.
+func (p *planner) fallbacks(works []*work, responses []*response) int {
+	first := len(p.reqs)
+	for _, w := range works {
+		for j, n := range w.needs {
+			if n.kind != extractObject {
+				continue
+			}
+			r := responses[n.req]
+			if r.err != nil || len(r.byName()[n.object.Name]) > 0 {
+				continue
+			}
+			batch := p.reqs[n.req]
+			key := batch.key
+			key.name = n.object.Name
+			w.needs[j].kind = extractOne
+			w.needs[j].req = p.add(key, batch.metricSelector)
+		}
+	}
+	return first
 }
 
 // metricSelector parses an HPA metric selector as it reaches the API: a nil
@@ -183,7 +211,7 @@ func (p *planner) plan(namespace string, spec autoscalingv2.MetricSpec) need {
 		if gk.Group == "" && gk.Kind == "Namespace" {
 			// Upstream asks for the metric of the autoscaler's own
 			// namespace, whatever name the reference gives.
-			return need{kind: extractNamespace, metric: m, gr: namespacesResource, object: types.NamespacedName{Name: namespace},
+			return need{kind: extractOne, metric: m, gr: namespacesResource, object: types.NamespacedName{Name: namespace},
 				req: p.add(reqKey{kind: reqCustom, resource: namespacesResource, name: namespace, metric: m, metricSelector: sel.String()}, sel)}
 		}
 		if p.mapper == nil {
@@ -314,7 +342,7 @@ func observe(n need, r *response, pods []*corev1.Pod, selector labels.Selector) 
 		}
 		m := &r.custom.Items[idx[0]]
 		return recommender.Observation{Value: m.Value.MilliValue(), Timestamp: m.Timestamp.Time}
-	case extractNamespace:
+	case extractOne:
 		if r.err != nil {
 			return obsError(customErr(r.err))
 		}
