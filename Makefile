@@ -42,6 +42,11 @@ lint: ## gofmt and go vet (with and without the integration tag)
 verify: lint ## lint, plus checks that go.mod and generated files are up to date
 	$(GO) mod tidy -diff
 	cd hack/testbins && $(GO) mod tidy -diff
+	bash hack/generate.sh --verify
+
+.PHONY: generate
+generate: ## Regenerate the Autoscaler API's deepcopy and CRD YAML with controller-gen (pinned in hack/tools)
+	bash hack/generate.sh
 
 clean: ## Remove build outputs (keeps .testbin/)
 	rm -rf bin
