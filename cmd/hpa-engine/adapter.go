@@ -5,16 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -24,94 +21,30 @@ import (
 
 	"github.com/hpa-engine/hpa-engine/adapter"
 	"github.com/hpa-engine/hpa-engine/adapter/provider"
-	hpametrics "github.com/hpa-engine/hpa-engine/metrics"
 )
 
 // adapterOptions are the flags of `hpa-engine adapter`: the serving flags of
 // adapter.Options plus prometheus-adapter's own, so its manifests carry over.
 type adapterOptions struct {
 	Server *adapter.Options
+	providerOptions
 
-	ConfigFile     string
-	Kubeconfig     string
-	RelistInterval time.Duration
-	SeriesMaxAge   time.Duration
-	MaxQueryNames  int
-
-	Prometheus hpametrics.ClientConfig
-	// Headers are the raw --prometheus-header values, key=value.
-	Headers []string
+	Kubeconfig string
 }
 
 func newAdapterOptions() *adapterOptions {
-	return &adapterOptions{
-		Server:         adapter.NewOptions(),
-		RelistInterval: provider.DefaultRelistInterval,
-		MaxQueryNames:  provider.DefaultMaxQueryNames,
-		Prometheus:     hpametrics.ClientConfig{Timeout: hpametrics.DefaultTimeout, Verb: hpametrics.VerbPOST},
-	}
+	return &adapterOptions{Server: adapter.NewOptions(), providerOptions: newProviderOptions()}
 }
 
 func (o *adapterOptions) AddFlags(fs *pflag.FlagSet) {
 	o.Server.AddFlags(fs)
-	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "The prometheus-adapter compatible configuration file (rules, externalRules, resourceRules). Reloaded when it changes.")
+	o.providerOptions.AddFlags(fs)
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the cluster; in-cluster configuration when empty.")
-	fs.DurationVar(&o.RelistInterval, "metrics-relist-interval", o.RelistInterval, "How often the series of every seriesQuery are listed again (the file's metricsRelistInterval wins when set).")
-	fs.DurationVar(&o.SeriesMaxAge, "metrics-max-age", o.SeriesMaxAge, "How far back a series listing looks; 10m or the relist interval, whichever is longer, when 0.")
-	fs.IntVar(&o.MaxQueryNames, "max-query-names", o.MaxQueryNames, "Largest selection of objects queried by name; larger selections are queried by namespace and filtered in the adapter.")
-	fs.StringVar(&o.Prometheus.URL, "prometheus-url", o.Prometheus.URL, "URL of the default Prometheus-compatible query API.")
-	fs.DurationVar(&o.Prometheus.Timeout, "prometheus-timeout", o.Prometheus.Timeout, "Timeout of each request to Prometheus.")
-	fs.StringVar(&o.Prometheus.Verb, "prometheus-verb", o.Prometheus.Verb, "HTTP verb of queries, POST or GET.")
-	fs.StringVar(&o.Prometheus.TLS.CAFile, "prometheus-ca-file", o.Prometheus.TLS.CAFile, "CA bundle that verifies Prometheus' certificate.")
-	fs.StringVar(&o.Prometheus.TLS.CertFile, "prometheus-client-cert", o.Prometheus.TLS.CertFile, "Client certificate presented to Prometheus.")
-	fs.StringVar(&o.Prometheus.TLS.KeyFile, "prometheus-client-key", o.Prometheus.TLS.KeyFile, "Key of --prometheus-client-cert.")
-	fs.BoolVar(&o.Prometheus.TLS.InsecureSkipVerify, "prometheus-insecure-skip-tls-verify", o.Prometheus.TLS.InsecureSkipVerify, "Do not verify Prometheus' certificate (testing only).")
-	fs.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-token-file", o.Prometheus.BearerTokenFile, "File holding a bearer token for Prometheus, re-read when it changes.")
-	fs.StringArrayVar(&o.Headers, "prometheus-header", o.Headers, "Header sent with every request to Prometheus, as key=value (e.g. X-Scope-OrgID=tenant); repeatable.")
 }
 
 // Validate reports every invalid flag at once; it does not touch the network.
 func (o *adapterOptions) Validate() []error {
-	errs := o.Server.Validate()
-	if o.ConfigFile == "" {
-		errs = append(errs, errors.New("--config is required"))
-	}
-	if o.RelistInterval <= 0 {
-		errs = append(errs, fmt.Errorf("--metrics-relist-interval %s: must be positive", o.RelistInterval))
-	}
-	if o.SeriesMaxAge < 0 {
-		errs = append(errs, fmt.Errorf("--metrics-max-age %s: must not be negative", o.SeriesMaxAge))
-	}
-	if o.MaxQueryNames <= 0 {
-		errs = append(errs, fmt.Errorf("--max-query-names %d: must be positive", o.MaxQueryNames))
-	}
-	headers, err := parseHeaders(o.Headers)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	cc := o.Prometheus
-	cc.Headers = headers
-	if err := cc.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("--prometheus-*: %w", err))
-	}
-	return errs
-}
-
-// parseHeaders turns repeated key=value flags into a map.
-func parseHeaders(raw []string) (map[string]string, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]string, len(raw))
-	for _, h := range raw {
-		k, v, ok := strings.Cut(h, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--prometheus-header %q: want key=value", h)
-		}
-		out[k] = v
-	}
-	return out, nil
+	return append(o.Server.Validate(), o.providerOptions.Validate()...)
 }
 
 func newAdapterCommand() *cobra.Command { return adapterCommand(newAdapterOptions()) }
@@ -156,15 +89,7 @@ func (o *adapterOptions) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	reloader := provider.NewReloader(o.ConfigFile, reg)
-	rules, err := reloader.Load()
-	if err != nil {
-		return err
-	}
-	cc := o.Prometheus
-	cc.Headers, _ = parseHeaders(o.Headers) // validated
-	queryMetrics := hpametrics.NewQueryMetrics(reg)
-	querier, err := provider.NewQuerier("default", cc, queryMetrics)
+	cc, err := o.clientConfig()
 	if err != nil {
 		return err
 	}
@@ -176,19 +101,7 @@ func (o *adapterOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("metadata client: %w", err)
 	}
-	objects := provider.NewObjectCache(meta, 0, 0)
-	p, err := provider.New(provider.Config{
-		Rules:          rules,
-		RelistInterval: o.RelistInterval,
-		SeriesMaxAge:   o.SeriesMaxAge,
-		MaxQueryNames:  o.MaxQueryNames,
-	}, provider.Deps{
-		Querier:    querier,
-		NewQuerier: provider.QuerierFactory(cc.Verb, queryMetrics),
-		Mapper:     discoveryMapper(disc),
-		Objects:    objects,
-		Registerer: reg,
-	})
+	p, err := newPromProvider(o.ConfigFile, o.providerConfig(), cc, disc, meta, reg)
 	if err != nil {
 		return err
 	}
@@ -209,19 +122,7 @@ func (o *adapterOptions) Run(ctx context.Context) error {
 	}
 
 	klog.InfoS("Starting the adapter", "prometheus", cc.URL, "config", o.ConfigFile, "relistInterval", o.RelistInterval)
-	return runAll(ctx,
-		objects.Run,
-		func(ctx context.Context) error {
-			// Pods are what HPAs select; list them before the first request.
-			if err := objects.Prepare(ctx, schema.GroupVersionResource{Version: "v1", Resource: "pods"}); err != nil && ctx.Err() == nil {
-				klog.ErrorS(err, "Pods not cached yet; the first requests will wait for them")
-			}
-			return nil
-		},
-		p.Run,
-		func(ctx context.Context) error { return reloader.Run(ctx, p.SetConfig) },
-		server.Run,
-	)
+	return runAll(ctx, append(p.runners(), server.Run)...)
 }
 
 // kubeConfig loads the kubeconfig, or the in-cluster configuration when the

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -59,12 +58,7 @@ type controllerOptions struct {
 	DownscaleStabilization  time.Duration
 
 	// The provider's flags, as `hpa-engine adapter` has them.
-	ConfigFile     string
-	RelistInterval time.Duration
-	SeriesMaxAge   time.Duration
-	MaxQueryNames  int
-	Prometheus     hpametrics.ClientConfig
-	Headers        []string
+	providerOptions
 }
 
 func newControllerOptions() *controllerOptions {
@@ -76,9 +70,7 @@ func newControllerOptions() *controllerOptions {
 		CPUInitializationPeriod: recommender.DefaultCPUInitializationPeriod,
 		InitialReadinessDelay:   recommender.DefaultInitialReadinessDelay,
 		DownscaleStabilization:  recommender.DefaultDownscaleStabilizationWindow,
-		RelistInterval:          provider.DefaultRelistInterval,
-		MaxQueryNames:           provider.DefaultMaxQueryNames,
-		Prometheus:              hpametrics.ClientConfig{Timeout: hpametrics.DefaultTimeout, Verb: hpametrics.VerbPOST},
+		providerOptions:         newProviderOptions(),
 	}
 }
 
@@ -92,19 +84,7 @@ func (o *controllerOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.CPUInitializationPeriod, "horizontal-pod-autoscaler-cpu-initialization-period", o.CPUInitializationPeriod, "The period after pod start when CPU samples might be skipped.")
 	fs.DurationVar(&o.InitialReadinessDelay, "horizontal-pod-autoscaler-initial-readiness-delay", o.InitialReadinessDelay, "The period after pod start during which readiness changes are treated as initial readiness.")
 	fs.DurationVar(&o.DownscaleStabilization, "horizontal-pod-autoscaler-downscale-stabilization", o.DownscaleStabilization, "The period for which the recommender looks backwards and does not scale down below any recommendation it made during that period.")
-	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "The prometheus-adapter compatible configuration file of the in-process provider. Reloaded when it changes.")
-	fs.DurationVar(&o.RelistInterval, "metrics-relist-interval", o.RelistInterval, "How often the series of every seriesQuery are listed again (the file's metricsRelistInterval wins when set).")
-	fs.DurationVar(&o.SeriesMaxAge, "metrics-max-age", o.SeriesMaxAge, "How far back a series listing looks; 10m or the relist interval, whichever is longer, when 0.")
-	fs.IntVar(&o.MaxQueryNames, "max-query-names", o.MaxQueryNames, "Largest selection of objects queried by name; larger selections are queried by namespace and filtered in-process.")
-	fs.StringVar(&o.Prometheus.URL, "prometheus-url", o.Prometheus.URL, "URL of the default Prometheus-compatible query API.")
-	fs.DurationVar(&o.Prometheus.Timeout, "prometheus-timeout", o.Prometheus.Timeout, "Timeout of each request to Prometheus.")
-	fs.StringVar(&o.Prometheus.Verb, "prometheus-verb", o.Prometheus.Verb, "HTTP verb of queries, POST or GET.")
-	fs.StringVar(&o.Prometheus.TLS.CAFile, "prometheus-ca-file", o.Prometheus.TLS.CAFile, "CA bundle that verifies Prometheus' certificate.")
-	fs.StringVar(&o.Prometheus.TLS.CertFile, "prometheus-client-cert", o.Prometheus.TLS.CertFile, "Client certificate presented to Prometheus.")
-	fs.StringVar(&o.Prometheus.TLS.KeyFile, "prometheus-client-key", o.Prometheus.TLS.KeyFile, "Key of --prometheus-client-cert.")
-	fs.BoolVar(&o.Prometheus.TLS.InsecureSkipVerify, "prometheus-insecure-skip-tls-verify", o.Prometheus.TLS.InsecureSkipVerify, "Do not verify Prometheus' certificate (testing only).")
-	fs.StringVar(&o.Prometheus.BearerTokenFile, "prometheus-token-file", o.Prometheus.BearerTokenFile, "File holding a bearer token for Prometheus, re-read when it changes.")
-	fs.StringArrayVar(&o.Headers, "prometheus-header", o.Headers, "Header sent with every request to Prometheus, as key=value (e.g. X-Scope-OrgID=tenant); repeatable.")
+	o.providerOptions.AddFlags(fs)
 }
 
 // Validate reports every invalid flag at once; it does not touch the network.
@@ -126,30 +106,12 @@ func (o *controllerOptions) Validate() []error {
 		{"--horizontal-pod-autoscaler-cpu-initialization-period", o.CPUInitializationPeriod},
 		{"--horizontal-pod-autoscaler-initial-readiness-delay", o.InitialReadinessDelay},
 		{"--horizontal-pod-autoscaler-downscale-stabilization", o.DownscaleStabilization},
-		{"--metrics-max-age", o.SeriesMaxAge},
 	} {
 		if d.value < 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must not be negative", d.flag, d.value))
 		}
 	}
-	if o.ConfigFile == "" {
-		errs = append(errs, errors.New("--config is required"))
-	}
-	if o.RelistInterval <= 0 {
-		errs = append(errs, fmt.Errorf("--metrics-relist-interval %s: must be positive", o.RelistInterval))
-	}
-	if o.MaxQueryNames <= 0 {
-		errs = append(errs, fmt.Errorf("--max-query-names %d: must be positive", o.MaxQueryNames))
-	}
-	headers, err := parseHeaders(o.Headers)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	cc := o.Prometheus
-	cc.Headers = headers
-	if err := cc.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("--prometheus-*: %w", err))
-	}
+	errs = append(errs, o.providerOptions.Validate()...)
 	return errs
 }
 
@@ -172,8 +134,10 @@ func (o *controllerOptions) Config() (controllerConfig, error) {
 	if err != nil {
 		return controllerConfig{}, err
 	}
-	cc := o.Prometheus
-	cc.Headers, _ = parseHeaders(o.Headers) // validated
+	cc, err := o.clientConfig()
+	if err != nil {
+		return controllerConfig{}, err
+	}
 	tolerance := o.Tolerance
 	return controllerConfig{
 		Kubeconfig: o.Kubeconfig,
@@ -188,7 +152,7 @@ func (o *controllerOptions) Config() (controllerConfig, error) {
 			},
 		},
 		REST:       rest,
-		Provider:   provider.Config{RelistInterval: o.RelistInterval, SeriesMaxAge: o.SeriesMaxAge, MaxQueryNames: o.MaxQueryNames},
+		Provider:   o.providerConfig(),
 		ConfigFile: o.ConfigFile,
 		Prometheus: cc,
 	}, nil
@@ -252,27 +216,8 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 		return fmt.Errorf("resource metrics client: %w", err)
 	}
 
-	// The in-process provider: the same constructors as `hpa-engine adapter`.
-	reloader := provider.NewReloader(cfg.ConfigFile, reg)
-	rules, err := reloader.Load()
-	if err != nil {
-		return err
-	}
-	queryMetrics := hpametrics.NewQueryMetrics(reg)
-	querier, err := provider.NewQuerier("default", cfg.Prometheus, queryMetrics)
-	if err != nil {
-		return err
-	}
-	objects := provider.NewObjectCache(metaClient, 0, 0)
-	pcfg := cfg.Provider
-	pcfg.Rules = rules
-	prov, err := provider.New(pcfg, provider.Deps{
-		Querier:    querier,
-		NewQuerier: provider.QuerierFactory(cfg.Prometheus.Verb, queryMetrics),
-		Mapper:     discoveryMapper(disc),
-		Objects:    objects,
-		Registerer: reg,
-	})
+	// The in-process provider, built as `hpa-engine adapter` builds it.
+	prov, err := newPromProvider(cfg.ConfigFile, cfg.Provider, cfg.Prometheus, disc, metaClient, reg)
 	if err != nil {
 		return err
 	}
@@ -305,7 +250,7 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 			ReplicaSets:  replicaSets.Lister(),
 		}, scales, mapper),
 		Pods:            pods.Lister(),
-		Metrics:         inprocess.New(prov, prov),
+		Metrics:         inprocess.New(prov.Provider, prov.Provider),
 		ResourceMetrics: loop.NewResourceMetrics(resourceClient, discovery.ToDiscoveryInterfaceWithContext(disc), 0, nil),
 		Mapper:          mapper,
 		Instruments:     loop.NewMetrics(reg),
@@ -325,17 +270,7 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 	}
 
 	klog.InfoS("Starting the recommender", "prometheus", cfg.Prometheus.URL, "config", cfg.ConfigFile, "syncPeriod", cfg.Loop.SyncPeriod, "rest", cfg.REST.Address)
-	return runAll(ctx,
-		objects.Run,
-		func(ctx context.Context) error {
-			// Pods metrics list the pods of a namespace; cache them first.
-			if err := objects.Prepare(ctx, schema.GroupVersionResource{Version: "v1", Resource: "pods"}); err != nil && ctx.Err() == nil {
-				klog.ErrorS(err, "Pods not cached yet; the first cycle will wait for them")
-			}
-			return nil
-		},
-		prov.Run,
-		func(ctx context.Context) error { return reloader.Run(ctx, prov.SetConfig) },
+	return runAll(ctx, append(prov.runners(),
 		func(ctx context.Context) error {
 			wait.UntilWithContext(ctx, func(context.Context) { mapper.Reset() }, mapperResetPeriod)
 			return nil
@@ -352,7 +287,7 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 			return l.Run(ctx)
 		},
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg.REST.Address, handler) },
-	)
+	)...)
 }
 
 // stripManagedFields drops managedFields from informer objects: they are
