@@ -80,14 +80,14 @@ func TestHPAScalesOnAdapterMetrics(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			ns := createNamespace(ctx, t, "e2e-hpa")
+			ns := cp.CreateNamespace(ctx, t, "e2e-hpa")
 			createHeadlessService(ctx, t, ns, "web")
 			createDeployment(ctx, t, ns, "web", 1)
 			pusher := startPusher(t, ns)
 			tt.low(pusher)
 			createHPA(ctx, t, ns, "web", 1, 4, tt.metric)
 			waitReplicas(ctx, t, ns, "web", 1)
-			eventually(ctx, t, "ScalingActive=True", func() error {
+			testbed.Eventually(ctx, t, "ScalingActive=True", func() error {
 				c, err := hpaCondition(ctx, ns, "web", autoscalingv2.ScalingActive)
 				if err != nil {
 					return err
@@ -117,14 +117,14 @@ func TestHPAScalesOnAdapterMetrics(t *testing.T) {
 func TestHPAHoldsWhilePrometheusIsDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	ns := createNamespace(ctx, t, "e2e-promdown")
+	ns := cp.CreateNamespace(ctx, t, "e2e-promdown")
 	createDeployment(ctx, t, ns, "web", 2)
 	pusher := startPusher(t, ns)
 	pusher.SetPodLoad("web", 10) // exactly on target: hold at 2
 	createHPA(ctx, t, ns, "web", 1, 6, autoscalingv2.MetricSpec{Type: autoscalingv2.PodsMetricSourceType, Pods: &autoscalingv2.PodsMetricSource{
 		Metric: autoscalingv2.MetricIdentifier{Name: "e2e_pod_load"}, Target: averageValue("10"),
 	}})
-	eventually(ctx, t, "ScalingActive=True", func() error {
+	testbed.Eventually(ctx, t, "ScalingActive=True", func() error {
 		c, err := hpaCondition(ctx, ns, "web", autoscalingv2.ScalingActive)
 		if err != nil {
 			return err
@@ -149,7 +149,7 @@ func TestHPAHoldsWhilePrometheusIsDown(t *testing.T) {
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("with Prometheus stopped: got %d %s, want 503", code, body)
 	}
-	eventually(ctx, t, "ScalingActive=False while Prometheus is down", func() error {
+	testbed.Eventually(ctx, t, "ScalingActive=False while Prometheus is down", func() error {
 		c, err := hpaCondition(ctx, ns, "web", autoscalingv2.ScalingActive)
 		if err != nil {
 			return err
@@ -233,7 +233,7 @@ func TestAdapterAuth(t *testing.T) {
 func TestAdapterAgainstPrometheus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ns := createNamespace(ctx, t, "e2e-values")
+	ns := cp.CreateNamespace(ctx, t, "e2e-values")
 	createHeadlessService(ctx, t, ns, "web")
 	createHeadlessService(ctx, t, ns, "nan")
 	now := time.Now()
@@ -346,7 +346,7 @@ func createHeadlessService(ctx context.Context, t *testing.T, ns, name string) {
 // the aggregator, lists every name.
 func waitDiscovered(ctx context.Context, t *testing.T, groupVersion string, names ...string) {
 	t.Helper()
-	eventually(ctx, t, "discovery of "+strings.Join(names, ", "), func() error {
+	testbed.Eventually(ctx, t, "discovery of "+strings.Join(names, ", "), func() error {
 		body, err := kubeGet(ctx, adminToken(), "/apis/"+groupVersion)
 		if err != nil {
 			return err

@@ -18,18 +18,6 @@ import (
 	"github.com/hpa-engine/hpa-engine/test/testbed"
 )
 
-func createNamespace(ctx context.Context, t *testing.T, prefix string) string {
-	t.Helper()
-	ns, err := cp.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cp.WaitForServiceAccount(ctx, ns.Name); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
-
 // createDeployment creates a Deployment whose pods carry app=<name>.
 func createDeployment(ctx context.Context, t *testing.T, ns, name string, replicas int32) {
 	t.Helper()
@@ -89,7 +77,7 @@ func averageValue(v string) autoscalingv2.MetricTarget {
 // and that many pods are Ready.
 func waitReplicas(ctx context.Context, t *testing.T, ns, deployment string, want int32) {
 	t.Helper()
-	eventually(ctx, t, fmt.Sprintf("%s/%s at %d ready replicas", ns, deployment, want), func() error {
+	testbed.Eventually(ctx, t, fmt.Sprintf("%s/%s at %d ready replicas", ns, deployment, want), func() error {
 		d, err := cp.Client.AppsV1().Deployments(ns).Get(ctx, deployment, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -124,21 +112,6 @@ func hpaCondition(ctx context.Context, ns, name string, typ autoscalingv2.Horizo
 		}
 	}
 	return autoscalingv2.HorizontalPodAutoscalerCondition{}, fmt.Errorf("no %s condition yet: %s", typ, hpaSummary(ctx, ns, name))
-}
-
-func eventually(ctx context.Context, t *testing.T, what string, check func() error) {
-	t.Helper()
-	var last error
-	for {
-		if last = check(); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: %v (last: %v)", what, ctx.Err(), last)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 // loadPusher pushes, every second, one sample per series it is told about,

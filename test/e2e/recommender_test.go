@@ -30,7 +30,7 @@ func TestRecommendationsAgreeWithKubeControllerManager(t *testing.T) {
 	defer cancel()
 	restURL := startController(ctx, t)
 
-	ns := createNamespace(ctx, t, "e2e-agree")
+	ns := cp.CreateNamespace(ctx, t, "e2e-agree")
 	createDeployment(ctx, t, ns, "web", 2)
 	pusher := startPusher(t, ns)
 	pusher.SetPodLoad("web", 10)
@@ -56,7 +56,7 @@ func TestRecommendationsAgreeWithKubeControllerManager(t *testing.T) {
 			// Every value hpa-engine recommends on the way must be the one
 			// it came from or the one the HPA controller settles on.
 			seen := map[int32]bool{}
-			eventually(ctx, t, "the REST recommendation agrees with the HPA controller", func() error {
+			testbed.Eventually(ctx, t, "the REST recommendation agrees with the HPA controller", func() error {
 				rec, err := getRecommendation(ctx, restURL, ns, "HorizontalPodAutoscaler", "web")
 				if err != nil {
 					return err

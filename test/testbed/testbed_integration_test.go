@@ -60,7 +60,7 @@ scrape_configs:
 func TestDeploymentScaledThroughScaleSubresource(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	ns := createNamespace(ctx, t, "smoke-scale")
+	ns := cp.CreateNamespace(ctx, t, "smoke-scale")
 	labels := map[string]string{"app": "web"}
 	_, err := cp.Client.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web"},
@@ -93,7 +93,7 @@ func TestDeploymentScaledThroughScaleSubresource(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			eventually(ctx, t, fmt.Sprintf("%d Ready pods and no others", tt.replicas), func() error {
+			testbed.Eventually(ctx, t, fmt.Sprintf("%d Ready pods and no others", tt.replicas), func() error {
 				pods, err := cp.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 				if err != nil {
 					return err
@@ -142,7 +142,7 @@ func TestPrometheusAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eventually(ctx, t, tt.query, func() error {
+			testbed.Eventually(ctx, t, tt.query, func() error {
 				v, _, _, err := prom.API.Query(ctx, tt.query, time.Now())
 				if err != nil {
 					return err
@@ -224,33 +224,6 @@ func TestAPIServiceThroughAggregator(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no request from the front proxy carried X-Remote-User=admin; saw %q", seen)
-	}
-}
-
-func createNamespace(ctx context.Context, t *testing.T, prefix string) string {
-	t.Helper()
-	ns, err := cp.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cp.WaitForServiceAccount(ctx, ns.Name); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
-
-func eventually(ctx context.Context, t *testing.T, what string, check func() error) {
-	t.Helper()
-	var last error
-	for {
-		if last = check(); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: %v (last: %v)", what, ctx.Err(), last)
-		case <-time.After(200 * time.Millisecond):
-		}
 	}
 }
 
