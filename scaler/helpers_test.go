@@ -237,7 +237,6 @@ func newAutoscaler(name string, ref autoscalingv2.CrossVersionObjectReference) *
 	}
 }
 
-
 // result builds a recommendation by hand: current to desired with the
 // conditions upstream sets on a rescale, or a hold.
 func result(gen int64, current, desired int32, active bool, at time.Time) recommender.Result {

@@ -141,7 +141,9 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name: "stale recommendation does nothing", scale: 2,
-			rec:    func(a *v1alpha1.Autoscaler) loop.Recommendation { return recFor(a, result(1, 2, 5, true, t0.Add(-40*time.Second)), t0.Add(-40*time.Second)) },
+			rec: func(a *v1alpha1.Autoscaler) loop.Recommendation {
+				return recFor(a, result(1, 2, 5, true, t0.Add(-40*time.Second)), t0.Add(-40*time.Second))
+			},
 			action: ActionNone, wantReplicas: 2,
 		},
 		{
@@ -228,7 +230,9 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name: "update refused: FailedRescale", scale: 2,
-			setup:  func(f *fakeScales) { f.updateErr = apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", errors.New("no")) },
+			setup: func(f *fakeScales) {
+				f.updateErr = apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", errors.New("no"))
+			},
 			rec:    func(a *v1alpha1.Autoscaler) loop.Recommendation { return recFor(a, result(1, 2, 5, true, t0), t0) },
 			action: ActionFailed, wantErr: true, wantReplicas: 2, wantUpdates: 1, wantGets: 1, wantStatus: true,
 			wantEvents: []string{"Warning FailedRescale New size: 5; reason: external metric qps above target; error: deployments.apps \"web\" is forbidden"},
