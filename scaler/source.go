@@ -46,7 +46,10 @@ type convertedAutoscaler struct {
 	target          loop.Target
 }
 
-var _ loop.TargetSource = (*AutoscalerSource)(nil)
+var (
+	_ loop.TargetSource = (*AutoscalerSource)(nil)
+	_ AutoscalerLister  = (*AutoscalerSource)(nil)
+)
 
 // NewAutoscalerSource returns a source over the lister of a dynamic informer
 // for v1alpha1.GroupVersionResource, which its caller starts and syncs
