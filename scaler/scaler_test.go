@@ -310,3 +310,35 @@ func TestApply(t *testing.T) {
 		})
 	}
 }
+
+// TestRun applies the store's recommendation once per computation, however
+// often Run wakes up, and stops with its context.
+func TestRun(t *testing.T) {
+	a := newAutoscaler("web", deployRef("web"))
+	e := newEnv(t, a)
+	e.scales.set("deployments.apps", "web", 2)
+	s, err := New(Config{Interval: 10 * time.Millisecond, StaleAfter: time.Hour}, e.s.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store.Put(recFor(a, result(1, 2, 5, true, t0), t0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.scales.get("deployments.apps", "web") != 5 {
+		if time.Now().After(deadline) {
+			t.Fatal("never rescaled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	<-done
+	e.scales.mu.Lock()
+	updates := e.scales.updates
+	e.scales.mu.Unlock()
+	if updates != 1 {
+		t.Errorf("%d scale updates, want 1", updates)
+	}
+}
