@@ -2,6 +2,7 @@ package scaler_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -53,11 +54,11 @@ func testAutoscaler(namespace, name string, mutate func(*v1alpha1.Autoscaler)) *
 	return a
 }
 
-func toUnstructured(t *testing.T, a *v1alpha1.Autoscaler) *unstructured.Unstructured {
-	t.Helper()
+func toUnstructured(tb testing.TB, a *v1alpha1.Autoscaler) *unstructured.Unstructured {
+	tb.Helper()
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(a)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return &unstructured.Unstructured{Object: m}
 }
@@ -259,5 +260,34 @@ func TestAutoscalerSourceFollowsTheInformer(t *testing.T) {
 	}
 	if _, err := src.Get("shop", "api"); err == nil {
 		t.Fatal("Get of a deleted autoscaler succeeded")
+	}
+}
+
+// BenchmarkAutoscalerSourceTargets lists 10,000 unchanged Autoscalers, the
+// loop's per-cycle call at the scale DESIGN.md targets: conversions are
+// reused, so a cycle costs a list, a map lookup per object and a sort.
+func BenchmarkAutoscalerSourceTargets(b *testing.B) {
+	objs := make([]runtime.Object, 10000)
+	for i := range objs {
+		objs[i] = toUnstructured(b, testAutoscaler(fmt.Sprintf("ns-%d", i%100), fmt.Sprintf("a-%d", i), nil))
+	}
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{v1alpha1.GroupVersionResource: v1alpha1.ListKind}, objs...)
+	inf := scaler.NewAutoscalerInformer(client, "", 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go inf.Informer().Run(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+		b.Fatal("informer did not sync")
+	}
+	src := scaler.NewAutoscalerSource(inf.Lister())
+	if targets, err := src.Targets(); err != nil || len(targets) != len(objs) {
+		b.Fatalf("first Targets: %d targets, %v", len(targets), err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := src.Targets(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
