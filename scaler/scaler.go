@@ -32,6 +32,8 @@ const (
 	// DefaultTimeout bounds the work on one Autoscaler (scale read and
 	// update, status write).
 	DefaultTimeout = 10 * time.Second
+	// DefaultWorkers is how many Autoscalers a sync works on at once.
+	DefaultWorkers = 4
 )
 
 // Condition reasons the scaler sets besides upstream's.
@@ -54,6 +56,9 @@ type Config struct {
 	Interval time.Duration
 	// Timeout bounds the work on one Autoscaler; DefaultTimeout when zero.
 	Timeout time.Duration
+	// Workers is how many Autoscalers are worked on at once (each costs
+	// a scale read and update and a status write); DefaultWorkers when zero.
+	Workers int
 }
 
 // AutoscalerLister lists the Autoscalers from a cache. The scaler never
@@ -128,8 +133,8 @@ func New(cfg Config, deps Deps) (*Scaler, error) {
 	if deps.Recorder == nil {
 		errs = append(errs, errors.New("no event recorder"))
 	}
-	if cfg.StaleAfter < 0 || cfg.Interval < 0 || cfg.Timeout < 0 {
-		errs = append(errs, errors.New("negative stale age, interval or timeout"))
+	if cfg.StaleAfter < 0 || cfg.Interval < 0 || cfg.Timeout < 0 || cfg.Workers < 0 {
+		errs = append(errs, errors.New("negative stale age, interval, timeout or workers"))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
@@ -142,6 +147,9 @@ func New(cfg Config, deps Deps) (*Scaler, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = DefaultWorkers
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -171,8 +179,8 @@ func (s *Scaler) Run(ctx context.Context) {
 	}
 }
 
-// Sync applies every Autoscaler's latest recommendation once, one Autoscaler
-// after the other, each with its own timeout.
+// Sync applies every Autoscaler's latest recommendation once, Workers
+// Autoscalers at a time, each with its own timeout.
 func (s *Scaler) Sync(ctx context.Context) {
 	list, err := s.deps.Autoscalers.List()
 	if err != nil {
@@ -181,18 +189,27 @@ func (s *Scaler) Sync(ctx context.Context) {
 	}
 	seen := make(map[types.UID]bool, len(list))
 	for _, a := range list {
-		if ctx.Err() != nil {
-			return
-		}
 		seen[a.UID] = true
-		rec, ok := s.deps.Recommendations.Get(a.Namespace, loop.KindAutoscaler, a.Name)
-		actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-		out, err := s.Apply(actx, a, rec, ok)
-		cancel()
-		if err != nil {
-			klog.ErrorS(err, "Applying recommendation", "autoscaler", klog.KObj(a), "outcome", out.Action)
-		}
 	}
+	items := make(chan *v1alpha1.Autoscaler)
+	var wg sync.WaitGroup
+	for range min(s.cfg.Workers, len(list)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for a := range items {
+				s.sync(ctx, a)
+			}
+		}()
+	}
+	for _, a := range list {
+		if ctx.Err() != nil {
+			break
+		}
+		items <- a
+	}
+	close(items)
+	wg.Wait()
 	s.mu.Lock()
 	for uid := range s.handled {
 		if !seen[uid] {
@@ -211,6 +228,19 @@ func (s *Scaler) Sync(ctx context.Context) {
 		}
 	}
 	s.mu.Unlock()
+}
+
+func (s *Scaler) sync(ctx context.Context, a *v1alpha1.Autoscaler) {
+	rec, ok := s.deps.Recommendations.Get(a.Namespace, loop.KindAutoscaler, a.Name)
+	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	out, err := s.Apply(actx, a, rec, ok)
+	switch {
+	case err != nil:
+		klog.ErrorS(err, "Applying recommendation", "autoscaler", klog.KObj(a), "action", out.Action)
+	case out.Action == ActionNone && ok:
+		klog.V(5).InfoS("Nothing to apply", "autoscaler", klog.KObj(a), "why", out.Why)
+	}
 }
 
 // Action says what Apply did.

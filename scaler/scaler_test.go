@@ -342,3 +342,34 @@ func TestRun(t *testing.T) {
 		t.Errorf("%d scale updates, want 1", updates)
 	}
 }
+
+// TestSyncManyTargets: one sync rescales every Autoscaler with a fresh
+// recommendation, workers in parallel, and leaves the others alone.
+func TestSyncManyTargets(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f"}
+	var objs []*v1alpha1.Autoscaler
+	for _, n := range names {
+		objs = append(objs, newAutoscaler(n, deployRef(n)))
+	}
+	e := newEnv(t, objs...)
+	e.now = t0.Add(time.Second)
+	for i, a := range objs {
+		e.scales.set("deployments.apps", a.Spec.ScaleTargetRef.Name, 2)
+		if i%2 == 0 {
+			e.store.Put(recFor(a, result(1, 2, int32(3+i), true, t0), t0))
+		}
+	}
+	e.s.Sync(context.Background())
+	for i, a := range objs {
+		want := int32(2)
+		if i%2 == 0 {
+			want = int32(3 + i)
+		}
+		if got := e.scales.get("deployments.apps", a.Spec.ScaleTargetRef.Name); got != want {
+			t.Errorf("%s: replicas %d, want %d", a.Name, got, want)
+		}
+	}
+	if n := e.statusUpdates(); n != 3 {
+		t.Errorf("%d status updates, want 3", n)
+	}
+}
