@@ -21,6 +21,7 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	scalefake "k8s.io/client-go/scale/fake"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/hpa-engine/hpa-engine/recommender"
@@ -139,6 +140,8 @@ type env struct {
 	store    *loop.MemoryStore
 	now      time.Time
 	s        *Scaler
+	// indexer is the informer cache of tests that run the loop.
+	indexer cache.Indexer
 }
 
 func newEnv(t *testing.T, objs ...*v1alpha1.Autoscaler) *env {
