@@ -85,6 +85,8 @@ type Deps struct {
 	Status StatusClient
 	// Recorder records events on the Autoscalers (see NewEventRecorder).
 	Recorder record.EventRecorder
+	// Metrics are the scaler's own metrics; nil records none.
+	Metrics *Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -167,6 +169,8 @@ func (s *Scaler) Run(ctx context.Context) {
 	clear(s.pending)
 	clear(s.events)
 	s.mu.Unlock()
+	s.deps.Metrics.setLeading(true)
+	defer s.deps.Metrics.setLeading(false)
 	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
 	for {
@@ -235,6 +239,7 @@ func (s *Scaler) sync(ctx context.Context, a *v1alpha1.Autoscaler) {
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	out, err := s.Apply(actx, a, rec, ok)
+	s.deps.Metrics.action(out, a.Namespace, a.Name, rec.Result.CurrentReplicas, rec.Result.DesiredReplicas)
 	switch {
 	case err != nil:
 		klog.ErrorS(err, "Applying recommendation", "autoscaler", klog.KObj(a), "action", out.Action)
@@ -362,6 +367,7 @@ func (s *Scaler) Apply(ctx context.Context, a *v1alpha1.Autoscaler, rec loop.Rec
 	ts, err := getScale(ctx, s.deps.Scales, s.deps.Mapper, a.Namespace, a.Spec.ScaleTargetRef)
 	if err != nil {
 		s.deps.Recorder.Event(a, corev1.EventTypeWarning, ReasonFailedGetScale, err.Error())
+		s.deps.Metrics.error(ReasonFailedGetScale)
 		s.notRescaled(st, a)
 		st.DesiredReplicas = a.Status.DesiredReplicas
 		st.Conditions = setCondition(st.Conditions, autoscalingv2.AbleToScale, corev1.ConditionFalse, ReasonFailedGetScale,
@@ -378,6 +384,7 @@ func (s *Scaler) Apply(ctx context.Context, a *v1alpha1.Autoscaler, rec loop.Rec
 		klog.V(2).InfoS("Scale target changed since the recommendation", "autoscaler", klog.KObj(a), "err", err)
 		return Outcome{Action: ActionNone, Why: err.Error()}, nil
 	case err != nil:
+		s.deps.Metrics.error(ReasonFailedRescale)
 		s.deps.Recorder.Eventf(a, corev1.EventTypeWarning, ReasonFailedRescale, "New size: %d; reason: %s; error: %v", res.DesiredReplicas, res.RescaleReason, err.Error())
 		s.notRescaled(st, a)
 		st.DesiredReplicas = a.Status.DesiredReplicas
@@ -430,6 +437,7 @@ func (s *Scaler) finish(ctx context.Context, a *v1alpha1.Autoscaler, st *v1alpha
 			s.pending[a.UID] = st
 		}
 		s.deps.Recorder.Event(a, corev1.EventTypeWarning, ReasonFailedUpdateStatus, err.Error())
+		s.deps.Metrics.error(ReasonFailedUpdateStatus)
 		return out, err
 	}
 }

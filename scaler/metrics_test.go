@@ -1,0 +1,57 @@
+package scaler
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hpa-engine/hpa-engine/scaler/apis/v1alpha1"
+)
+
+func TestMetrics(t *testing.T) {
+	up, down, missing := newAutoscaler("up", deployRef("up")), newAutoscaler("down", deployRef("down")), newAutoscaler("missing", deployRef("missing"))
+	e := newEnv(t, up, down, missing)
+	reg := prometheus.NewPedanticRegistry()
+	deps := e.s.deps
+	deps.Metrics = NewMetrics(reg)
+	s, err := New(e.s.cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.now = t0.Add(time.Second)
+	e.scales.set("deployments.apps", "up", 2)
+	e.scales.set("deployments.apps", "down", 6)
+	for _, c := range []struct {
+		a        *v1alpha1.Autoscaler
+		from, to int32
+	}{{up, 2, 5}, {down, 6, 3}, {missing, 2, 4}} {
+		e.store.Put(recFor(c.a, result(1, c.from, c.to, true, t0), t0))
+	}
+	s.Sync(context.Background())
+	s.Sync(context.Background()) // nothing new: counted once
+
+	want := `
+# HELP hpa_engine_scaler_actions_total Recommendations the scaler acted on, by what it did (Rescaled, DryRun, Hold, Paused, Failed).
+# TYPE hpa_engine_scaler_actions_total counter
+hpa_engine_scaler_actions_total{action="Failed"} 1
+hpa_engine_scaler_actions_total{action="Rescaled"} 2
+# HELP hpa_engine_scaler_errors_total Errors of the scaler, by upstream's event reason (FailedGetScale, FailedRescale, FailedUpdateStatus).
+# TYPE hpa_engine_scaler_errors_total counter
+hpa_engine_scaler_errors_total{reason="FailedGetScale"} 1
+# HELP hpa_engine_scaler_rescales_total Scale updates the scaler applied to an Autoscaler's target, by direction (up, down).
+# TYPE hpa_engine_scaler_rescales_total counter
+hpa_engine_scaler_rescales_total{direction="down",name="down",namespace="ns"} 1
+hpa_engine_scaler_rescales_total{direction="up",name="up",namespace="ns"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "hpa_engine_scaler_actions_total", "hpa_engine_scaler_errors_total", "hpa_engine_scaler_rescales_total"); err != nil {
+		t.Error(err)
+	}
+	var nilMetrics *Metrics
+	nilMetrics.action(Outcome{Action: ActionRescaled}, "ns", "x", 1, 2)
+	nilMetrics.error(ReasonFailedRescale)
+	nilMetrics.setLeading(true)
+}
