@@ -24,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"namespace", "name", "direction"}),
 		actions: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hpa_engine_scaler_actions_total",
-			Help: "Recommendations the scaler acted on, by what it did (Rescaled, DryRun, Hold, Paused, Failed).",
+			Help: "Recommendations the scaler acted on, by what it did (Rescaled, DryRun, Hold, Failed; Paused when it became paused).",
 		}, []string{"action"}),
 		errors: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hpa_engine_scaler_errors_total",
@@ -38,7 +38,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 func (m *Metrics) action(out Outcome, namespace, name string, from, to int32) {
-	if m == nil || out.Action == ActionNone {
+	// A paused Autoscaler comes back every sync; count it when its status
+	// changed (it was paused), not every second it stays so.
+	if m == nil || out.Action == ActionNone || (out.Action == ActionPaused && !out.StatusWritten) {
 		return
 	}
 	m.actions.WithLabelValues(string(out.Action)).Inc()

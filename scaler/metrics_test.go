@@ -14,7 +14,9 @@ import (
 
 func TestMetrics(t *testing.T) {
 	up, down, missing := newAutoscaler("up", deployRef("up")), newAutoscaler("down", deployRef("down")), newAutoscaler("missing", deployRef("missing"))
-	e := newEnv(t, up, down, missing)
+	paused := newAutoscaler("paused", deployRef("paused"))
+	paused.Spec.Paused = true
+	e := newEnv(t, up, down, missing, paused)
 	reg := prometheus.NewPedanticRegistry()
 	deps := e.s.deps
 	deps.Metrics = NewMetrics(reg)
@@ -32,12 +34,13 @@ func TestMetrics(t *testing.T) {
 		e.store.Put(recFor(c.a, result(1, c.from, c.to, true, t0), t0))
 	}
 	s.Sync(context.Background())
-	s.Sync(context.Background()) // nothing new: counted once
+	s.Sync(context.Background()) // nothing new: counted once, paused too
 
 	want := `
-# HELP hpa_engine_scaler_actions_total Recommendations the scaler acted on, by what it did (Rescaled, DryRun, Hold, Paused, Failed).
+# HELP hpa_engine_scaler_actions_total Recommendations the scaler acted on, by what it did (Rescaled, DryRun, Hold, Failed; Paused when it became paused).
 # TYPE hpa_engine_scaler_actions_total counter
 hpa_engine_scaler_actions_total{action="Failed"} 1
+hpa_engine_scaler_actions_total{action="Paused"} 1
 hpa_engine_scaler_actions_total{action="Rescaled"} 2
 # HELP hpa_engine_scaler_errors_total Errors of the scaler, by upstream's event reason (FailedGetScale, FailedRescale, FailedUpdateStatus).
 # TYPE hpa_engine_scaler_errors_total counter
