@@ -95,6 +95,18 @@ func TestApply(t *testing.T) {
 			wantUpEvents: 1,
 		},
 		{
+			name: "conflicts past the retries: FailedRescale", scale: 2,
+			setup:  func(f *fakeScales) { f.conflicts = 100 },
+			rec:    func(a *v1alpha1.Autoscaler) loop.Recommendation { return recFor(a, result(1, 2, 5, true, t0), t0) },
+			action: ActionFailed, wantErr: true, wantReplicas: 2, wantUpdates: 5, wantGets: 6, wantStatus: true,
+			wantEvents: []string{"Warning FailedRescale New size: 5; reason: external metric qps above target; error: Operation cannot be fulfilled"},
+			check: func(t *testing.T, st v1alpha1.AutoscalerStatus) {
+				if c := condition(st, autoscalingv2.AbleToScale); c.Reason != ReasonFailedUpdateScale {
+					t.Errorf("AbleToScale = %+v, want FailedUpdateScale", c)
+				}
+			},
+		},
+		{
 			name: "a conflict from somebody else's scale stops without status", scale: 2,
 			setup:  func(f *fakeScales) { f.conflicts, f.bumpTo = 1, 7 },
 			rec:    func(a *v1alpha1.Autoscaler) loop.Recommendation { return recFor(a, result(1, 2, 5, true, t0), t0) },
