@@ -21,9 +21,11 @@
 //     explanation and recommendation time; written through the status
 //     subresource only when it differs at wire precision.
 //   - Events (events.go): upstream's reasons and messages (SuccessfulRescale
-//     "New size: %d; reason: %s", FailedRescale, FailedGetScale,
-//     FailedComputeMetricsReplicas, FailedUpdateStatus) as core/v1 Events on
-//     the Autoscaler, plus DryRunRescale and FailedGetRecommendation.
+//     "New size: %d; reason: %s", FailedRescale, FailedGetScale, each failed
+//     metric's FailedGet*Metric, FailedComputeMetricsReplicas,
+//     SelectorRequired, InvalidSelector, AmbiguousSelector,
+//     FailedUpdateStatus) as core/v1 Events on the Autoscaler, once per
+//     recommendation, plus DryRunRescale and FailedGetRecommendation.
 //   - Dry-run: status and a DryRunRescale event say what would be done
 //     (desiredReplicas is the would-be count, AbleToScale True DryRunRescale);
 //     the scale is never read or written and no scale event is recorded.

@@ -13,8 +13,9 @@ import (
 // EventComponent is the source component of the scaler's events.
 const EventComponent = "hpa-engine-scaler"
 
-// Event reasons. The first five are upstream's HPA controller's, with its
-// messages; the others are the engine's own.
+// Event reasons: upstream's HPA controller's, with its messages (per-metric
+// failures use the metric's own reason, FailedGetPodsMetric and the like),
+// and the engine's own DryRunRescale and FailedGetRecommendation.
 const (
 	ReasonSuccessfulRescale = "SuccessfulRescale"
 	ReasonFailedRescale     = "FailedRescale"
@@ -24,6 +25,10 @@ const (
 	// recommendation with the algorithm's error.
 	ReasonFailedComputeMetricsReplicas = "FailedComputeMetricsReplicas"
 	ReasonFailedUpdateStatus           = "FailedUpdateStatus"
+	// The selector problems upstream reports before computing metrics.
+	ReasonSelectorRequired  = "SelectorRequired"
+	ReasonInvalidSelector   = "InvalidSelector"
+	ReasonAmbiguousSelector = "AmbiguousSelector"
 	// ReasonDryRunRescale says what a rescale of a dry-run Autoscaler would
 	// have been; the scale is never touched.
 	ReasonDryRunRescale = "DryRunRescale"

@@ -257,9 +257,11 @@ func result(gen int64, current, desired int32, active bool, at time.Time) recomm
 		lst = &mt
 	}
 	var errMsg string
+	proposal := recommender.Proposal{Type: autoscalingv2.ExternalMetricSourceType, Name: "qps", Replicas: desired, Rule: recommender.RuleTotalOverAverage}
 	if !active {
 		conds[1] = autoscalingv2.HorizontalPodAutoscalerCondition{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionFalse, Reason: "FailedGetExternalMetric", Message: "the HPA was unable to compute the replica count: unable to get external metric ns/qps"}
-		errMsg = "invalid metrics (1 invalid out of 1), first error is: unable to get external metric ns/qps"
+		errMsg = "failed to compute desired number of replicas based on listed metrics for Deployment/ns/web: invalid metrics (1 invalid out of 1), first error is: unable to get external metric ns/qps"
+		proposal = recommender.Proposal{Type: autoscalingv2.ExternalMetricSourceType, Name: "qps", Rule: recommender.RuleFailed, Reason: "FailedGetExternalMetric", Error: "unable to get external metric ns/qps"}
 	}
 	return recommender.Result{
 		CurrentReplicas:       current,
@@ -268,7 +270,7 @@ func result(gen int64, current, desired int32, active bool, at time.Time) recomm
 		RescaleReason:         "external metric qps above target",
 		MetricDesiredReplicas: desired,
 		Metric:                "external metric qps",
-		Proposals:             []recommender.Proposal{{Type: autoscalingv2.ExternalMetricSourceType, Name: "qps", Replicas: desired, Rule: recommender.RuleTotalOverAverage}},
+		Proposals:             []recommender.Proposal{proposal},
 		Status: autoscalingv2.HorizontalPodAutoscalerStatus{
 			ObservedGeneration: &g,
 			LastScaleTime:      lst,

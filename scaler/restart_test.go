@@ -2,6 +2,7 @@ package scaler
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,4 +162,49 @@ func sameHistory(a, b recommender.History) bool {
 		}
 	}
 	return true
+}
+
+// TestSelectorEvents: the selector problems the algorithm reports become
+// upstream's events, and nothing is scaled.
+func TestSelectorEvents(t *testing.T) {
+	tests := []struct {
+		name      string
+		selector  string
+		others    []string
+		wantEvent string
+	}{
+		{name: "missing", selector: "", wantEvent: "Warning SelectorRequired selector is required"},
+		{name: "invalid", selector: "app in (", wantEvent: "Warning InvalidSelector couldn't convert selector into a corresponding internal selector object"},
+		{name: "ambiguous", selector: "app=web", others: []string{"ns/web", "ns/other"}, wantEvent: "Warning AmbiguousSelector pods by selector app=web are controlled by more than one HPA"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := restartAutoscaler()
+			e := newEnv(t, a)
+			e.scales.set("deployments.apps", "web", 4)
+			e.now = t0.Add(time.Second)
+			cur := e.read("web")
+			res, err := recommender.Recommend(recommender.Input{
+				Namespace: ns, Name: "web", Generation: cur.Generation,
+				Spec: cur.Spec.ToHPASpec(), Status: cur.Status.ToHPAStatus(),
+				Target:       recommender.Target{SpecReplicas: 4, StatusReplicas: 4, Selector: tc.selector, SelectingAutoscalers: tc.others},
+				Observations: []recommender.Observation{{Values: []int64{80000}, Timestamp: t0}},
+				Now:          t0,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.s.Apply(context.Background(), cur, recFor(cur, res, t0), true)
+			if err != nil || out.Action != ActionHold {
+				t.Fatalf("Apply = %+v, %v; want a hold", out, err)
+			}
+			events := e.events()
+			if len(events) != 1 || !strings.HasPrefix(events[0], tc.wantEvent) {
+				t.Errorf("events = %q, want one starting %q", events, tc.wantEvent)
+			}
+			if e.scales.updates != 0 {
+				t.Errorf("%d scale updates, want none", e.scales.updates)
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -345,9 +346,7 @@ func (s *Scaler) Apply(ctx context.Context, a *v1alpha1.Autoscaler, rec loop.Rec
 	st.LastRecommendationTime = &recAt
 
 	valid := conditionTrue(res.Status.Conditions, autoscalingv2.ScalingActive) || len(res.Proposals) == 0
-	if !valid && res.Error != "" {
-		s.deps.Recorder.Event(a, corev1.EventTypeWarning, ReasonFailedComputeMetricsReplicas, res.Error)
-	}
+	s.computeEvents(a, &res)
 	if !res.Rescale || res.DesiredReplicas == res.CurrentReplicas || !valid {
 		if res.Rescale {
 			// The result assumed a rescale it did not get.
@@ -406,6 +405,41 @@ func (s *Scaler) Apply(ctx context.Context, a *v1alpha1.Autoscaler, rec loop.Rec
 	s.events[a.UID] = scaleEvents{up: hist.ScaleUpEvents, down: hist.ScaleDownEvents}
 	s.mu.Unlock()
 	return s.finish(ctx, a, st, Outcome{Action: ActionRescaled})
+}
+
+// computeEvents emits the warnings upstream's reconcile emits while it
+// computes: one per failed metric with the metric's reason, then
+// FailedComputeMetricsReplicas when no metric could be used, or the selector
+// problem (SelectorRequired, InvalidSelector, AmbiguousSelector).
+func (s *Scaler) computeEvents(a *v1alpha1.Autoscaler, res *recommender.Result) {
+	failed := 0
+	for _, p := range res.Proposals {
+		if p.Rule == recommender.RuleFailed {
+			failed++
+			if p.Reason != "" {
+				s.deps.Recorder.Event(a, corev1.EventTypeWarning, p.Reason, p.Error)
+			}
+		}
+	}
+	// The events carry the error without the prefix the reconcile's own
+	// error adds, as upstream's do.
+	msg := strings.TrimPrefix(res.Error, fmt.Sprintf("failed to compute desired number of replicas based on listed metrics for %s: ", reference(a)))
+	if failed > 0 && failed == len(res.Proposals) && res.Error != "" {
+		s.deps.Recorder.Event(a, corev1.EventTypeWarning, ReasonFailedComputeMetricsReplicas, msg)
+	}
+	if len(res.Proposals) == 0 && res.Error != "" {
+		for _, c := range res.Status.Conditions {
+			if c.Type != autoscalingv2.ScalingActive || c.Status != corev1.ConditionFalse {
+				continue
+			}
+			switch {
+			case c.Reason == ReasonInvalidSelector && msg == "selector is required":
+				s.deps.Recorder.Event(a, corev1.EventTypeWarning, ReasonSelectorRequired, msg)
+			case c.Reason == ReasonInvalidSelector || c.Reason == ReasonAmbiguousSelector:
+				s.deps.Recorder.Event(a, corev1.EventTypeWarning, c.Reason, msg)
+			}
+		}
+	}
 }
 
 // notRescaled undoes what the result assumed of a successful rescale: the

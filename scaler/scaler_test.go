@@ -186,7 +186,10 @@ func TestApply(t *testing.T) {
 				return recFor(a, res, t0)
 			},
 			action: ActionHold, wantReplicas: 2, wantStatus: true,
-			wantEvents: []string{"Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1)"},
+			wantEvents: []string{
+				"Warning FailedGetExternalMetric unable to get external metric ns/qps",
+				"Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: unable to get external metric ns/qps",
+			},
 			check: func(t *testing.T, st v1alpha1.AutoscalerStatus) {
 				if c := condition(st, autoscalingv2.ScalingActive); c.Status != corev1.ConditionFalse {
 					t.Errorf("ScalingActive = %+v, want False", c)
