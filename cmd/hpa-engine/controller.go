@@ -13,8 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -24,6 +26,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/scale"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
@@ -33,6 +36,8 @@ import (
 	"github.com/hpa-engine/hpa-engine/recommender"
 	"github.com/hpa-engine/hpa-engine/recommender/api"
 	"github.com/hpa-engine/hpa-engine/recommender/loop"
+	"github.com/hpa-engine/hpa-engine/scaler"
+	"github.com/hpa-engine/hpa-engine/scaler/apis/v1alpha1"
 )
 
 // mapperResetPeriod is how often the discovery-backed REST mapper forgets
@@ -42,9 +47,11 @@ const mapperResetPeriod = 30 * time.Second
 
 // controllerOptions are the flags of `hpa-engine controller`: the loop's,
 // the HPA controller's tuning flags under upstream's names, the in-process
-// provider's (the same as `hpa-engine adapter`'s) and the REST API's.
+// provider's (the same as `hpa-engine adapter`'s), the REST API's and the
+// scaler's leader election.
 type controllerOptions struct {
-	REST *api.Options
+	REST           *api.Options
+	LeaderElection *scaler.LeaderElectionOptions
 
 	Kubeconfig string
 	SyncPeriod time.Duration
@@ -64,6 +71,7 @@ type controllerOptions struct {
 func newControllerOptions() *controllerOptions {
 	return &controllerOptions{
 		REST:                    api.NewOptions(),
+		LeaderElection:          scaler.NewLeaderElectionOptions(),
 		SyncPeriod:              loop.DefaultSyncPeriod,
 		Workers:                 loop.DefaultWorkers,
 		Tolerance:               recommender.DefaultTolerance,
@@ -85,6 +93,7 @@ func (o *controllerOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.InitialReadinessDelay, "horizontal-pod-autoscaler-initial-readiness-delay", o.InitialReadinessDelay, "The period after pod start during which readiness changes are treated as initial readiness.")
 	fs.DurationVar(&o.DownscaleStabilization, "horizontal-pod-autoscaler-downscale-stabilization", o.DownscaleStabilization, "The period for which the recommender looks backwards and does not scale down below any recommendation it made during that period.")
 	o.providerOptions.AddFlags(fs)
+	o.LeaderElection.AddFlags(fs)
 }
 
 // Validate reports every invalid flag at once; it does not touch the network.
@@ -112,6 +121,7 @@ func (o *controllerOptions) Validate() []error {
 		}
 	}
 	errs = append(errs, o.providerOptions.Validate()...)
+	errs = append(errs, o.LeaderElection.Validate()...)
 	return errs
 }
 
@@ -123,6 +133,9 @@ type controllerConfig struct {
 	Provider   provider.Config
 	ConfigFile string
 	Prometheus hpametrics.ClientConfig
+	// LeaderElection decides who runs the scaler; its Leases client is set
+	// by runController.
+	LeaderElection scaler.LeaderElectionConfig
 }
 
 // Config validates the options and returns the configuration Run uses.
@@ -151,10 +164,11 @@ func (o *controllerOptions) Config() (controllerConfig, error) {
 				DownscaleStabilizationWindow: &metav1.Duration{Duration: o.DownscaleStabilization},
 			},
 		},
-		REST:       rest,
-		Provider:   o.providerConfig(),
-		ConfigFile: o.ConfigFile,
-		Prometheus: cc,
+		REST:           rest,
+		Provider:       o.providerConfig(),
+		ConfigFile:     o.ConfigFile,
+		Prometheus:     cc,
+		LeaderElection: o.LeaderElection.Config(),
 	}, nil
 }
 
@@ -164,13 +178,24 @@ func newControllerCommand() *cobra.Command { return controllerCommand(newControl
 func controllerCommand(o *controllerOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "controller",
-		Short: "Recommend replica counts for every HPA and serve them over REST",
+		Short: "Recommend replica counts for every HPA and Autoscaler, scale the Autoscalers' targets, serve REST",
 		Long: `controller computes, every --sync-period, what the autoscaling/v2 HPA
 algorithm recommends for every HorizontalPodAutoscaler of the cluster (which it
-only reads), with the full explanation, reading metrics in-process through the
-adapter's Prometheus provider in batches (one query per rule and namespace).
-The recommendations are served over REST at /api/v1/recommendations, with
-/metrics, /healthz and /readyz.`,
+only reads) and every Autoscaler (autoscaling.hpa-engine.io), with the full
+explanation, reading metrics in-process through the adapter's Prometheus
+provider in batches (one query per rule and namespace). The recommendations are
+served over REST at /api/v1/recommendations, with /metrics, /healthz and
+/readyz.
+
+The scaler applies the Autoscalers' recommendations through the scale
+subresource of their targets and writes their status. Every replica computes
+and serves recommendations; only one scales: with --leader-elect the one
+holding the Lease, without it (the default, for a single replica) this
+process. Run more than one replica only with --leader-elect, in a namespace
+that exists (--leader-elect-resource-namespace). A replica that loses the
+Lease exits non-zero, to be restarted with fresh state. When the Autoscaler
+CRD is not installed, the controller serves the HPAs' recommendations and
+starts the scaler once the CRD appears.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := o.Config()
@@ -215,6 +240,10 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 	if err != nil {
 		return fmt.Errorf("resource metrics client: %w", err)
 	}
+	dyn, err := dynamic.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
 
 	// The in-process provider, built as `hpa-engine adapter` builds it.
 	prov, err := newPromProvider(cfg.ConfigFile, cfg.Provider, cfg.Prometheus, disc, metaClient, reg)
@@ -236,6 +265,11 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 	statefulSets.Informer()
 	replicaSets.Informer()
 	pods.Informer()
+	// The Autoscalers, started apart from the others (see runScaler): a
+	// dynamic informer over a resource the server does not serve would never
+	// sync. Until it runs, its lister is empty.
+	autoscalers := scaler.NewAutoscalerInformer(dyn, "", 0)
+	autoscalerSource := scaler.NewAutoscalerSource(autoscalers.Lister())
 
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 	scales, err := scale.NewForConfig(restCfg, mapper, dynamic.LegacyAPIPathResolverFunc, scale.NewDiscoveryScaleKindResolver(disc))
@@ -243,7 +277,7 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 		return fmt.Errorf("scale client: %w", err)
 	}
 	l, err := loop.New(cfg.Loop, loop.Deps{
-		Sources: []loop.TargetSource{loop.NewHPASource(hpas.Lister())},
+		Sources: []loop.TargetSource{loop.NewHPASource(hpas.Lister()), autoscalerSource},
 		Scales: loop.NewScales(loop.WorkloadListers{
 			Deployments:  deployments.Lister(),
 			StatefulSets: statefulSets.Lister(),
@@ -259,6 +293,26 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 		return err
 	}
 
+	rec, stopEvents, err := scaler.NewEventRecorder(client.CoreV1())
+	if err != nil {
+		return fmt.Errorf("event recorder: %w", err)
+	}
+	defer stopEvents()
+	sc, err := scaler.New(scaler.Config{StaleAfter: 2 * cfg.Loop.SyncPeriod}, scaler.Deps{
+		Autoscalers:     autoscalerSource,
+		Recommendations: l.Store(),
+		Scales:          scales,
+		Mapper:          mapper,
+		Status:          scaler.NewDynamicStatusClient(dyn),
+		Recorder:        rec,
+		Metrics:         scaler.NewMetrics(reg),
+	})
+	if err != nil {
+		return err
+	}
+	lec := cfg.LeaderElection
+	lec.Leases = client.CoordinationV1()
+
 	handler, err := api.New(cfg.REST, api.Deps{
 		Store:       l.Store(),
 		TokenReview: client.AuthenticationV1(),
@@ -269,7 +323,8 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 		return err
 	}
 
-	klog.InfoS("Starting the recommender", "prometheus", cfg.Prometheus.URL, "config", cfg.ConfigFile, "syncPeriod", cfg.Loop.SyncPeriod, "rest", cfg.REST.Address)
+	klog.InfoS("Starting the recommender and the scaler", "prometheus", cfg.Prometheus.URL, "config", cfg.ConfigFile,
+		"syncPeriod", cfg.Loop.SyncPeriod, "rest", cfg.REST.Address, "leaderElect", lec.Enabled)
 	return runAll(ctx, append(prov.runners(),
 		func(ctx context.Context) error {
 			wait.UntilWithContext(ctx, func(context.Context) { mapper.Reset() }, mapperResetPeriod)
@@ -287,7 +342,80 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 			return l.Run(ctx)
 		},
 		func(ctx context.Context) error { return serveHTTP(ctx, cfg.REST.Address, handler) },
+		func(ctx context.Context) error {
+			return runScaler(ctx, autoscalers.Informer(), func(ctx context.Context) (bool, error) {
+				return resourceServed(ctx, disc, v1alpha1.GroupVersionResource)
+			}, lec, sc.Run)
+		},
 	)...)
+}
+
+// crdPollPeriod is how often the controller asks discovery whether the
+// Autoscaler CRD has been installed, while it is not.
+const crdPollPeriod = 10 * time.Second
+
+// runScaler waits until the Autoscaler resource is served, runs the
+// Autoscaler informer and, once it has synced, runs the scaler under leader
+// election. It returns nil when ctx is done, and ErrLeadershipLost when this
+// process stopped leading while ctx was alive, so that the process exits
+// rather than scale again from a stale memory.
+func runScaler(ctx context.Context, inf cache.SharedIndexInformer, served func(context.Context) (bool, error),
+	lec scaler.LeaderElectionConfig, run func(context.Context)) error {
+	if err := waitForResource(ctx, crdPollPeriod, served); err != nil {
+		return nil // ctx is done
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inf.Run(ctx.Done())
+	}()
+	defer func() { <-done }()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return nil // ctx is done
+	}
+	klog.InfoS("Starting the scaler", "leaderElect", lec.Enabled, "lease", klog.KRef(lec.Namespace, lec.Name))
+	err := scaler.RunWithLeaderElection(ctx, lec, run)
+	if err != nil {
+		return fmt.Errorf("scaler: %w", err)
+	}
+	return nil
+}
+
+// waitForResource returns nil as soon as served says yes, asking at once and
+// then every period, or ctx's error once it is done. It logs once that the
+// resource is missing, and discovery errors at V(2): the controller keeps
+// serving the HPAs' recommendations meanwhile.
+func waitForResource(ctx context.Context, period time.Duration, served func(context.Context) (bool, error)) error {
+	logged := false
+	return wait.PollUntilContextCancel(ctx, period, true, func(ctx context.Context) (bool, error) {
+		ok, err := served(ctx)
+		switch {
+		case err != nil:
+			klog.V(2).InfoS("Asking discovery for the Autoscaler resource", "resource", v1alpha1.GroupVersionResource, "err", err)
+		case !ok && !logged:
+			logged = true
+			klog.InfoS("The Autoscaler CRD is not installed; recommending for HPAs only until it is", "resource", v1alpha1.GroupVersionResource)
+		}
+		return ok, nil
+	})
+}
+
+// resourceServed reports whether the server's discovery lists gvr; a group
+// version it does not serve at all is a no, not an error.
+func resourceServed(ctx context.Context, disc discovery.DiscoveryInterface, gvr schema.GroupVersionResource) (bool, error) {
+	list, err := discovery.ToDiscoveryInterfaceWithContext(disc).ServerResourcesForGroupVersionWithContext(ctx, gvr.GroupVersion().String())
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("discover %s: %w", gvr.GroupVersion(), err)
+	}
+	for _, r := range list.APIResources {
+		if r.Name == gvr.Resource {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // stripManagedFields drops managedFields from informer objects: they are

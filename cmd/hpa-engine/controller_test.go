@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/hpa-engine/hpa-engine/recommender"
+	"github.com/hpa-engine/hpa-engine/scaler"
 )
 
 func TestControllerFlags(t *testing.T) {
@@ -66,6 +67,29 @@ func TestControllerFlags(t *testing.T) {
 		{name: "negative readiness delay", args: append([]string{"--horizontal-pod-autoscaler-initial-readiness-delay=-1s"}, base...), wantErr: "--horizontal-pod-autoscaler-initial-readiness-delay"},
 		{name: "bad rest address", args: append([]string{"--rest-address=nope"}, base...), wantErr: "--rest-address"},
 		{name: "no workers", args: append([]string{"--workers=0"}, base...), wantErr: "--workers"},
+		{
+			name: "leader election off by default",
+			args: base,
+			check: func(t *testing.T, cfg controllerConfig) {
+				le := cfg.LeaderElection
+				if le.Enabled || le.LeaseDuration != scaler.DefaultLeaseDuration || le.Name != scaler.DefaultLeaseName || le.Namespace != scaler.DefaultLeaseNamespace {
+					t.Errorf("leader election %+v", le)
+				}
+			},
+		},
+		{
+			name: "leader election flags",
+			args: append([]string{"--leader-elect", "--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=3s",
+				"--leader-elect-retry-period=1s", "--leader-elect-resource-namespace=ops", "--leader-elect-resource-name=hpa"}, base...),
+			check: func(t *testing.T, cfg controllerConfig) {
+				le := cfg.LeaderElection
+				if !le.Enabled || le.LeaseDuration != 4*time.Second || le.RenewDeadline != 3*time.Second || le.RetryPeriod != time.Second ||
+					le.Namespace != "ops" || le.Name != "hpa" {
+					t.Errorf("leader election %+v", le)
+				}
+			},
+		},
+		{name: "lease not longer than renew deadline", args: append([]string{"--leader-elect", "--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=3s"}, base...), wantErr: "--leader-elect-lease-duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,8 +127,10 @@ func TestRootHasController(t *testing.T) {
 	if err != nil || cmd.Name() != "controller" {
 		t.Fatalf("controller subcommand: %v, %v", cmd, err)
 	}
-	if cmd.Flags().Lookup("leader-elect") != nil {
-		t.Error("--leader-elect belongs to the scaler")
+	for _, f := range []string{"leader-elect", "leader-elect-lease-duration", "leader-elect-resource-namespace"} {
+		if cmd.Flags().Lookup(f) == nil {
+			t.Errorf("no --%s: the controller runs the scaler", f)
+		}
 	}
 }
 
