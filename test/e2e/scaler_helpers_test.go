@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -231,3 +233,100 @@ func stayReplicas(ctx context.Context, t *testing.T, gvr schema.GroupVersionReso
 }
 
 var deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+
+var statefulSetsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+
+// createStatefulSet creates a StatefulSet whose pods carry app=<name>,
+// started in parallel so that scaling does not wait pod by pod.
+func createStatefulSet(ctx context.Context, t *testing.T, ns, name string, replicas int32) {
+	t.Helper()
+	labels := map[string]string{"app": name}
+	_, err := cp.Client.AppsV1().StatefulSets(ns).Create(ctx, &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            &replicas,
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Selector:            &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1"}}},
+			},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// widgets is a custom resource with a scale subresource and no pods: the
+// Autoscalers on it use External metrics.
+var widgetsGVR = schema.GroupVersionResource{Group: "e2e.hpa-engine.io", Version: "v1", Resource: "widgets"}
+
+// installWidgetCRD installs the Widget CRD: spec.replicas, status.replicas
+// and status.selector behind /scale.
+func installWidgetCRD(ctx context.Context, t *testing.T) {
+	t.Helper()
+	selectorPath := ".status.selector"
+	obj := func(props map[string]apiextensionsv1.JSONSchemaProps) apiextensionsv1.JSONSchemaProps {
+		return apiextensionsv1.JSONSchemaProps{Type: "object", Properties: props}
+	}
+	installCRD(ctx, t, &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: widgetsGVR.Resource + "." + widgetsGVR.Group},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: widgetsGVR.Group,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "widgets", Singular: "widget", Kind: "Widget", ListKind: "WidgetList"},
+			Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: widgetsGVR.Version, Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: ptr(obj(map[string]apiextensionsv1.JSONSchemaProps{
+					"spec":   obj(map[string]apiextensionsv1.JSONSchemaProps{"replicas": {Type: "integer", Format: "int32"}}),
+					"status": obj(map[string]apiextensionsv1.JSONSchemaProps{"replicas": {Type: "integer", Format: "int32"}, "selector": {Type: "string"}}),
+				}))},
+				Subresources: &apiextensionsv1.CustomResourceSubresources{
+					Status: &apiextensionsv1.CustomResourceSubresourceStatus{},
+					Scale: &apiextensionsv1.CustomResourceSubresourceScale{
+						SpecReplicasPath: ".spec.replicas", StatusReplicasPath: ".status.replicas", LabelSelectorPath: &selectorPath,
+					},
+				},
+			}},
+		},
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// createWidget creates a Widget with replicas and a status selector (the
+// scale subresource needs one, as upstream's HPA does).
+func createWidget(ctx context.Context, t *testing.T, ns, name string, replicas int32) {
+	t.Helper()
+	res := dynamicClient(t).Resource(widgetsGVR).Namespace(ns)
+	w := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": widgetsGVR.GroupVersion().String(), "kind": "Widget",
+		"metadata": map[string]any{"name": name},
+		"spec":     map[string]any{"replicas": int64(replicas)},
+	}}
+	created, err := res.Create(ctx, w, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create widget: %v", err)
+	}
+	created.Object["status"] = map[string]any{"replicas": int64(replicas), "selector": "app=" + name}
+	if _, err := res.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("widget status: %v", err)
+	}
+}
+
+// queueAutoscaler is an Autoscaler spec on target scaling on the External
+// metric e2e_queue_length{queue=<queue>} with an average value of 10 per
+// replica: the desired count is the queue length / 10, with no pods.
+func queueAutoscaler(target autoscalingv2.CrossVersionObjectReference, queue string, minR, maxR int32) v1alpha1.AutoscalerSpec {
+	return v1alpha1.AutoscalerSpec{
+		ScaleTargetRef: target,
+		MinReplicas:    &minR,
+		MaxReplicas:    maxR,
+		Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricSource{
+			Metric: autoscalingv2.MetricIdentifier{Name: "e2e_queue_length", Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"queue": queue}}},
+			Target: averageValue("10"),
+		}}},
+		Behavior: fastBehavior(),
+	}
+}

@@ -102,3 +102,59 @@ func TestAutoscalerOnDeployment(t *testing.T) {
 		t.Logf("dry run status: %s", autoscalerSummary(a))
 	})
 }
+
+// TestAutoscalerOnStatefulSetAndCustomResource: Autoscalers scale a
+// StatefulSet on its pods' metric and a custom resource with a scale
+// subresource, which has no pods, on an External metric, up and down.
+func TestAutoscalerOnStatefulSetAndCustomResource(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	installAutoscalerCRD(ctx, t)
+	installWidgetCRD(ctx, t)
+	ns := cp.CreateNamespace(ctx, t, "e2e-scaler-kinds")
+	createStatefulSet(ctx, t, ns, "db", 2)
+	createWidget(ctx, t, ns, "widget", 2)
+	pusher := startPusher(t, ns)
+	pusher.SetPodLoad("db", 10)
+	queue := map[string]string{"__name__": "e2e_queue_length", "queue": "widgets"}
+	pusher.Set(queue, 20)
+	createAutoscaler(ctx, t, ns, "db", podLoadAutoscaler(autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "db"}, 1, 6, nil))
+	createAutoscaler(ctx, t, ns, "widget", queueAutoscaler(autoscalingv2.CrossVersionObjectReference{APIVersion: widgetsGVR.GroupVersion().String(), Kind: "Widget", Name: "widget"}, "widgets", 1, 10))
+	startScalerController(ctx, t, "hpa-engine-controller-kinds")
+
+	t.Run("StatefulSet", func(t *testing.T) {
+		for _, st := range []struct {
+			name string
+			load float64
+			want int32
+		}{
+			{name: "on target", load: 10, want: 2},
+			{name: "up to maxReplicas", load: 25, want: 6},
+			{name: "down to minReplicas", load: 3, want: 1},
+		} {
+			sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+			pusher.SetPodLoad("db", st.load)
+			waitAutoscaled(sctx, t, statefulSetsGVR, ns, "db", st.want)
+			cancel()
+			t.Logf("%s: %d replicas", st.name, st.want)
+		}
+	})
+	t.Run("custom resource", func(t *testing.T) {
+		for _, st := range []struct {
+			name  string
+			queue float64
+			want  int32
+		}{
+			{name: "on target", queue: 20, want: 2},
+			{name: "up", queue: 70, want: 7},
+			{name: "capped at maxReplicas", queue: 200, want: 10},
+			{name: "down", queue: 30, want: 3},
+		} {
+			sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+			pusher.Set(queue, st.queue)
+			waitAutoscaled(sctx, t, widgetsGVR, ns, "widget", st.want)
+			cancel()
+			t.Logf("%s: %d replicas", st.name, st.want)
+		}
+	})
+}
