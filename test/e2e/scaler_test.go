@@ -11,6 +11,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/hpa-engine/hpa-engine/scaler/apis/v1alpha1"
 	"github.com/hpa-engine/hpa-engine/test/testbed"
 )
 
@@ -157,4 +158,139 @@ func TestAutoscalerOnStatefulSetAndCustomResource(t *testing.T) {
 			t.Logf("%s: %d replicas", st.name, st.want)
 		}
 	})
+}
+
+// TestScaleDownWindowSurvivesRestart: a scale-down stabilization window of
+// 20 s and a 50 %-per-10 s policy on a custom resource; the controller is
+// killed and restarted in the middle of the window. The restarted controller
+// must not scale down before the window, measured from the last high
+// recommendation stored in the status, has passed, and every step down must
+// be the one the status explains.
+func TestScaleDownWindowSurvivesRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	installAutoscalerCRD(ctx, t)
+	installWidgetCRD(ctx, t)
+	ns := cp.CreateNamespace(ctx, t, "e2e-scaler-restart")
+	createWidget(ctx, t, ns, "shrink", 10)
+	pusher := startPusher(t, ns)
+	queue := map[string]string{"__name__": "e2e_queue_length", "queue": "shrink"}
+	pusher.Set(queue, 100)
+	const window = 20 * time.Second
+	spec := queueAutoscaler(autoscalingv2.CrossVersionObjectReference{APIVersion: widgetsGVR.GroupVersion().String(), Kind: "Widget", Name: "shrink"}, "shrink", 1, 20)
+	spec.Behavior = &autoscalingv2.HorizontalPodAutoscalerBehavior{
+		ScaleUp: fastBehavior().ScaleUp,
+		ScaleDown: &autoscalingv2.HPAScalingRules{
+			StabilizationWindowSeconds: ptr(int32(window / time.Second)),
+			Policies:                   []autoscalingv2.HPAScalingPolicy{{Type: autoscalingv2.PercentScalingPolicy, Value: 50, PeriodSeconds: 10}},
+		},
+	}
+	createAutoscaler(ctx, t, ns, "shrink", spec)
+	ctrl := startScalerController(ctx, t, "hpa-engine-controller-restart")
+	dyn := dynamicClient(t)
+
+	waitAutoscaled(ctx, t, widgetsGVR, ns, "shrink", 10)
+	drop := time.Now()
+	pusher.Set(queue, 20)
+	// lastHigh is the newest recommendation of 10 the status holds once
+	// recommendations of 2 are recorded: the window runs from it.
+	var lastHigh time.Time
+	testbed.Eventually(ctx, t, "a recommendation of 2 in the status", func() error {
+		a, err := getAutoscaler(ctx, dyn, ns, "shrink")
+		if err != nil {
+			return err
+		}
+		h := a.Status.History
+		if h == nil || len(h.Recommendations) == 0 || h.Recommendations[len(h.Recommendations)-1].Replicas != 2 {
+			return fmt.Errorf("history %+v", h)
+		}
+		for _, r := range h.Recommendations {
+			if r.Replicas == 10 && r.Timestamp.Time.After(lastHigh) {
+				lastHigh = r.Timestamp.Time
+			}
+		}
+		if lastHigh.IsZero() {
+			return fmt.Errorf("no recommendation of 10 left in %+v", h.Recommendations)
+		}
+		return nil
+	})
+	t.Logf("load dropped at %s; last recommendation of 10 at %s (+%s); window ends at +%s",
+		drop.Format(time.RFC3339Nano), lastHigh.Format(time.RFC3339Nano), lastHigh.Sub(drop), lastHigh.Add(window).Sub(drop))
+
+	// Kill the controller in the middle of the window, as a crash would, and
+	// start it again.
+	time.Sleep(time.Until(lastHigh.Add(window / 3)))
+	killed := time.Now()
+	ctrl.Kill()
+	if err := ctrl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("controller killed at +%s, ready again at +%s (restart took %s)", killed.Sub(drop), time.Since(drop), time.Since(killed))
+	if r, err := specReplicas(ctx, dyn, widgetsGVR, ns, "shrink"); err != nil || r != 10 {
+		t.Fatalf("replicas %d (%v) before the window ended", r, err)
+	}
+
+	// Follow the replicas down to 2, with the status at each change.
+	type change struct {
+		at       time.Time
+		from, to int32
+	}
+	var changes []change
+	prev := int32(10)
+	testbed.Eventually(ctx, t, "scaled down to 2", func() error {
+		r, err := specReplicas(ctx, dyn, widgetsGVR, ns, "shrink")
+		if err != nil {
+			return err
+		}
+		if r != prev {
+			now := time.Now()
+			changes = append(changes, change{at: now, from: prev, to: r})
+			a, err := getAutoscaler(ctx, dyn, ns, "shrink")
+			if err != nil {
+				return err
+			}
+			t.Logf("+%s: %d -> %d; status %s", now.Sub(drop), prev, r, autoscalerSummary(a))
+			if a.Status.DesiredReplicas != r {
+				t.Errorf("replicas %d but status desires %d", r, a.Status.DesiredReplicas)
+			}
+			if e := a.Status.LastExplanation; r > 2 && (e == nil || !limitedTo(e.Steps, r)) {
+				t.Errorf("replicas %d: the explanation does not say a scale-down policy limited the count to it: %+v", r, e)
+			}
+			prev = r
+		}
+		if r != 2 {
+			return fmt.Errorf("replicas %d", r)
+		}
+		return nil
+	})
+	if len(changes) == 0 {
+		t.Fatal("no change seen")
+	}
+	first := changes[0]
+	t.Logf("first scale-down at +%s, %s after the last recommendation of 10 (window %s)", first.at.Sub(drop), first.at.Sub(lastHigh), window)
+	if first.at.Before(lastHigh.Add(window)) {
+		t.Errorf("scaled down %s after the last recommendation of 10, within the %s window", first.at.Sub(lastHigh), window)
+	}
+	if first.at.After(lastHigh.Add(window + 10*time.Second)) {
+		t.Errorf("scaled down only %s after the last recommendation of 10", first.at.Sub(lastHigh))
+	}
+	for i, c := range changes {
+		if c.to < c.from/2 {
+			t.Errorf("%d -> %d: more than the 50%% policy allows", c.from, c.to)
+		}
+		if i > 0 && c.at.Sub(changes[i-1].at) < 9*time.Second {
+			t.Errorf("%d -> %d only %s after the previous step down, within the policy's 10 s period", c.from, c.to, c.at.Sub(changes[i-1].at))
+		}
+	}
+}
+
+// limitedTo reports whether steps say a scale-down policy limited the count
+// to r.
+func limitedTo(steps []v1alpha1.ExplanationStep, r int32) bool {
+	for _, s := range steps {
+		if s.Kind == "Limited" && s.Reason == "ScaleDownLimit" && s.To == r {
+			return true
+		}
+	}
+	return false
 }
