@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -297,4 +299,131 @@ func limitedTo(steps []v1alpha1.ExplanationStep, r int32) bool {
 		}
 	}
 	return false
+}
+
+// TestLeaderElection: two controllers with --leader-elect and a 4 s lease.
+// Only the leader scales; when it is killed the other takes over within the
+// lease duration (plus a retry period) and scales on, and no scale is
+// applied twice.
+func TestLeaderElection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	installAutoscalerCRD(ctx, t)
+	installWidgetCRD(ctx, t)
+	ns := cp.CreateNamespace(ctx, t, "e2e-scaler-ha")
+	createWidget(ctx, t, ns, "ha", 2)
+	pusher := startPusher(t, ns)
+	queue := map[string]string{"__name__": "e2e_queue_length", "queue": "ha"}
+	pusher.Set(queue, 20)
+	spec := queueAutoscaler(autoscalingv2.CrossVersionObjectReference{APIVersion: widgetsGVR.GroupVersion().String(), Kind: "Widget", Name: "ha"}, "ha", 1, 20)
+	// A 60 s scale-up period keeps every scale-up event of the test in the
+	// status history, where a scale applied twice would show.
+	spec.Behavior.ScaleUp.Policies[0].PeriodSeconds = 60
+	createAutoscaler(ctx, t, ns, "ha", spec)
+	const (
+		leaseDuration = 4 * time.Second
+		retryPeriod   = time.Second
+		lease         = "hpa-engine-e2e"
+	)
+	flags := []string{"--leader-elect", "--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=3s", "--leader-elect-retry-period=1s",
+		"--leader-elect-resource-namespace=" + ns, "--leader-elect-resource-name=" + lease}
+	procs := map[string]*testbed.Process{
+		"a": startScalerController(ctx, t, "hpa-engine-controller-a", flags...),
+		"b": startScalerController(ctx, t, "hpa-engine-controller-b", flags...),
+	}
+	logHas := func(name, s string) bool { return strings.Contains(procs[name].Log(1_000_000), s) }
+	var leader, follower string
+	testbed.Eventually(ctx, t, "a leader", func() error {
+		switch a, b := logHas("a", "Started leading"), logHas("b", "Started leading"); {
+		case a && b:
+			t.Fatal("both controllers lead")
+		case a:
+			leader, follower = "a", "b"
+		case b:
+			leader, follower = "b", "a"
+		default:
+			return errors.New("no controller leads")
+		}
+		return nil
+	})
+	t.Logf("controller %s leads", leader)
+
+	pusher.Set(queue, 50)
+	waitAutoscaled(ctx, t, widgetsGVR, ns, "ha", 5)
+	waitRescales(ctx, t, ns, "ha", 1)
+	if logHas(follower, "Successfully rescaled") {
+		t.Errorf("controller %s rescaled while %s led", follower, leader)
+	}
+
+	holder := func() (string, error) {
+		l, err := cp.Client.CoordinationV1().Leases(ns).Get(ctx, lease, metav1.GetOptions{})
+		if err != nil || l.Spec.HolderIdentity == nil {
+			return "", fmt.Errorf("lease %s/%s: %+v, %v", ns, lease, l, err)
+		}
+		return *l.Spec.HolderIdentity, nil
+	}
+	old, err := holder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	procs[leader].Kill()
+	testbed.Eventually(ctx, t, "the follower takes over the lease", func() error {
+		h, err := holder()
+		if err != nil {
+			return err
+		}
+		if h == old || h == "" {
+			return fmt.Errorf("holder %q", h)
+		}
+		return nil
+	})
+	takeover := time.Since(killed)
+	t.Logf("leader %s killed; %s took the lease after %s (lease duration %s, retry period %s)", leader, follower, takeover, leaseDuration, retryPeriod)
+	if max := leaseDuration + 2*retryPeriod; takeover > max {
+		t.Errorf("takeover took %s, more than %s", takeover, max)
+	}
+	if !logHas(follower, "Started leading") {
+		t.Errorf("controller %s holds the lease but has not started leading", follower)
+	}
+
+	pusher.Set(queue, 90)
+	waitAutoscaled(ctx, t, widgetsGVR, ns, "ha", 9)
+	t.Logf("the new leader scaled 5 -> 9 %s after the kill", time.Since(killed))
+	waitRescales(ctx, t, ns, "ha", 2)
+	// Nothing more comes: the takeover did not apply a scale again.
+	time.Sleep(3 * time.Second)
+	waitRescales(ctx, t, ns, "ha", 2)
+	a, err := getAutoscaler(ctx, dynamicClient(t), ns, "ha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := a.Status.History; h == nil || len(h.ScaleUpEvents) != 2 || h.ScaleUpEvents[0].ReplicaChange+h.ScaleUpEvents[1].ReplicaChange != 7 {
+		t.Errorf("scale-up events %+v, want 2 -> 5 and 5 -> 9", h)
+	}
+}
+
+// waitRescales waits until the SuccessfulRescale events of the Autoscaler
+// count want, and fails if they count more.
+func waitRescales(ctx context.Context, t *testing.T, ns, name string, want int32) {
+	t.Helper()
+	testbed.Eventually(ctx, t, fmt.Sprintf("%d SuccessfulRescale events", want), func() error {
+		evs, err := cp.Client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + name + ",reason=SuccessfulRescale"})
+		if err != nil {
+			return err
+		}
+		var n int32
+		var msgs []string
+		for _, e := range evs.Items {
+			n += max(e.Count, 1)
+			msgs = append(msgs, fmt.Sprintf("%s x%d", e.Message, e.Count))
+		}
+		if n > want {
+			t.Fatalf("%d SuccessfulRescale events, want %d: %v", n, want, msgs)
+		}
+		if n != want {
+			return fmt.Errorf("%d SuccessfulRescale events: %v", n, msgs)
+		}
+		return nil
+	})
 }
