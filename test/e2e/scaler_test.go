@@ -277,9 +277,10 @@ func TestScaleDownWindowSurvivesRestart(t *testing.T) {
 		t.Errorf("scaled down only %s after the last recommendation of 10", first.at.Sub(lastHigh))
 	}
 	// Each step is at most the policy's 50 %. The period between steps is
-	// not checked: a recommendation computed from an Autoscaler cache that
-	// does not hold the last scale event yet can spend a period's budget
-	// again (reported on issue 5).
+	// not checked: the scaler applies a recommendation the loop computed
+	// from an Autoscaler cache that did not hold the last scale event yet,
+	// so a second step can spend the period's budget again within a second
+	// (seen 10 -> 5 -> 2 within 1 s; a scaler bug, to be fixed in scaler/).
 	for _, c := range changes {
 		if c.to < c.from/2 {
 			t.Errorf("%d -> %d: more than the 50%% policy allows", c.from, c.to)
