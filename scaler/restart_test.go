@@ -208,3 +208,41 @@ func TestSelectorEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleCacheCannotSpendABudgetTwice: a recommendation the loop computed
+// from an Autoscaler read before the last rescale's status reached the cache
+// lacks that scale event, so its policies would allow the period's budget
+// again; the scaler holds it instead.
+func TestStaleCacheCannotSpendABudgetTwice(t *testing.T) {
+	a := restartAutoscaler()
+	e := newEnv(t, a)
+	const gr = "deployments.apps"
+	e.scales.set(gr, "web", 4)
+	stale := e.read("web")
+
+	e.now = t0.Add(500 * time.Millisecond)
+	out, err := e.s.Apply(context.Background(), stale, cycle(t, stale, 4, 80, t0, nil), true)
+	if err != nil || out.Action != ActionRescaled || e.scales.get(gr, "web") != 8 {
+		t.Fatalf("first rescale: %s (%s), %v, replicas %d; want rescaled to 8", out.Action, out.Why, err, e.scales.get(gr, "web"))
+	}
+
+	// One second later, computed from the same stale object: its history
+	// has no scale event, so the policy would allow 8 -> 12.
+	rec := cycle(t, stale, 8, 200, t0.Add(time.Second), nil)
+	if rec.Result.DesiredReplicas != 12 {
+		t.Fatalf("the stale recommendation desires %d, want 12 (the double spend this test guards against)", rec.Result.DesiredReplicas)
+	}
+	e.now = t0.Add(1500 * time.Millisecond)
+	out, err = e.s.Apply(context.Background(), stale, rec, true)
+	if err != nil || out.Action != ActionNone || e.scales.get(gr, "web") != 8 {
+		t.Fatalf("stale recommendation: %s (%s), %v, replicas %d; want held at 8", out.Action, out.Why, err, e.scales.get(gr, "web"))
+	}
+
+	// From the status the first rescale wrote, the budget is spent: hold.
+	fresh := e.read("web")
+	e.now = t0.Add(2500 * time.Millisecond)
+	out, err = e.s.Apply(context.Background(), fresh, cycle(t, fresh, 8, 200, t0.Add(2*time.Second), nil), true)
+	if err != nil || out.Action != ActionHold || e.scales.get(gr, "web") != 8 {
+		t.Fatalf("fresh recommendation: %s (%s), %v, replicas %d; want hold at 8", out.Action, out.Why, err, e.scales.get(gr, "web"))
+	}
+}

@@ -322,9 +322,21 @@ func (s *Scaler) Apply(ctx context.Context, a *v1alpha1.Autoscaler, rec loop.Rec
 		return Outcome{Action: ActionNone, Why: "recommendation is for another generation of the spec"}, nil
 	}
 	s.mu.Lock()
+	ev, remembered := s.events[a.UID]
+	if remembered && !sawLatestEvent(res.History, ev) {
+		// The loop computed this from an Autoscaler read before the status
+		// with this leader's last scale event reached the cache: its
+		// policies did not count that event and could spend a period's
+		// budget again. Hold; the next cycle reads the event.
+		s.mu.Unlock()
+		if pending != nil {
+			return s.finish(ctx, a, pending, Outcome{Action: ActionNone, Why: "writing a status that failed before"})
+		}
+		return Outcome{Action: ActionNone, Why: "recommendation computed before the last scale event was seen"}, nil
+	}
 	s.handled[a.UID] = rec.ComputedAt
 	delete(s.pending, a.UID)
-	if ev, ok := s.events[a.UID]; ok {
+	if remembered {
 		res.History.ScaleUpEvents, res.History.ScaleDownEvents = ev.up, ev.down
 	}
 	s.mu.Unlock()
@@ -405,6 +417,30 @@ func (s *Scaler) Apply(ctx context.Context, a *v1alpha1.Autoscaler, rec loop.Rec
 	s.events[a.UID] = scaleEvents{up: hist.ScaleUpEvents, down: hist.ScaleDownEvents}
 	s.mu.Unlock()
 	return s.finish(ctx, a, st, Outcome{Action: ActionRescaled})
+}
+
+// sawLatestEvent reports whether h holds the latest scale event of ev. Times
+// are compared to the millisecond: the status keeps them to the microsecond.
+func sawLatestEvent(h recommender.History, ev scaleEvents) bool {
+	var latest time.Time
+	for _, list := range [][]recommender.ScaleEvent{ev.up, ev.down} {
+		for _, e := range list {
+			if !e.Outdated && e.Timestamp.After(latest) {
+				latest = e.Timestamp
+			}
+		}
+	}
+	if latest.IsZero() {
+		return true
+	}
+	for _, list := range [][]recommender.ScaleEvent{h.ScaleUpEvents, h.ScaleDownEvents} {
+		for _, e := range list {
+			if d := e.Timestamp.Sub(latest); d > -time.Millisecond && d < time.Millisecond {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // computeEvents emits the warnings upstream's reconcile emits while it
