@@ -28,7 +28,7 @@ import (
 func TestRecommendationsAgreeWithKubeControllerManager(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	restURL := startController(ctx, t)
+	_, restURL := startController(ctx, t, "hpa-engine-controller")
 
 	ns := cp.CreateNamespace(ctx, t, "e2e-agree")
 	createDeployment(ctx, t, ns, "web", 2)
@@ -117,10 +117,11 @@ func getRecommendation(ctx context.Context, base, ns, kind, name string) (recomm
 	return rec, json.Unmarshal(body, &rec)
 }
 
-// startController runs `hpa-engine controller` with the adapter's
-// configuration, a 1 s sync period and the REST API on a free port, and
-// returns the REST API's base URL.
-func startController(ctx context.Context, t *testing.T) string {
+// startController runs `hpa-engine controller`, labelled name in the logs,
+// with the adapter's configuration, a 1 s sync period, the REST API on a free
+// port and extra flags; it returns the process and the REST API's base URL.
+// The process stops when the test ends.
+func startController(ctx context.Context, t *testing.T, name string, extra ...string) (*testbed.Process, string) {
 	t.Helper()
 	bin, err := env.BuildEngine(ctx)
 	if err != nil {
@@ -136,9 +137,9 @@ func startController(ctx context.Context, t *testing.T) string {
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	p, err := env.StartProcess(ctx, testbed.ProcessOptions{
-		Name: "hpa-engine-controller",
+		Name: name,
 		Path: bin,
-		Args: []string{
+		Args: append([]string{
 			"controller",
 			"--kubeconfig=" + cp.AdminKubeconfig,
 			"--config=" + cfgFile,
@@ -147,12 +148,12 @@ func startController(ctx context.Context, t *testing.T) string {
 			"--sync-period=1s",
 			"--rest-address=127.0.0.1:" + strconv.Itoa(port),
 			"--v=2",
-		},
+		}, extra...),
 		Ready: testbed.HTTPReady(base + "/readyz"),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Stop)
-	return base
+	return p, base
 }

@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -92,38 +90,7 @@ func dynamicClient(t *testing.T) dynamic.Interface {
 // stops, kills and restarts it through the returned Process.
 func startScalerController(ctx context.Context, t *testing.T, name string, extra ...string) *testbed.Process {
 	t.Helper()
-	bin, err := env.BuildEngine(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(env.Dir, "controller-config.yaml")
-	if err := os.WriteFile(cfgFile, []byte(adapterConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	p, err := env.StartProcess(ctx, testbed.ProcessOptions{
-		Name: name,
-		Path: bin,
-		Args: append([]string{
-			"controller",
-			"--kubeconfig=" + cp.AdminKubeconfig,
-			"--config=" + cfgFile,
-			"--prometheus-url=" + prom.URL,
-			"--metrics-relist-interval=1s",
-			"--sync-period=1s",
-			"--rest-address=127.0.0.1:" + strconv.Itoa(port),
-			"--v=2",
-		}, extra...),
-		Ready: testbed.HTTPReady(base + "/readyz"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Stop)
+	p, _ := startController(ctx, t, name, extra...)
 	return p
 }
 

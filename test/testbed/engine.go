@@ -10,15 +10,28 @@ import (
 	"time"
 )
 
-// BuildEngine builds cmd/hpa-engine into the environment's directory and
-// returns the binary's path, so end-to-end tests run the real command with
-// its real flags.
+// BuildEngine builds cmd/hpa-engine into the environment's directory, once
+// per environment, and returns the binary's path, so end-to-end tests run the
+// real command with its real flags.
 func (e *Env) BuildEngine(ctx context.Context) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.engine == "" {
+		path, err := buildEngine(ctx, e.Dir)
+		if err != nil {
+			return "", err
+		}
+		e.engine = path
+	}
+	return e.engine, nil
+}
+
+func buildEngine(ctx context.Context, dir string) (string, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(e.Dir, "bin", "hpa-engine")
+	out := filepath.Join(dir, "bin", "hpa-engine")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/hpa-engine")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {

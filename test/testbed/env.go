@@ -18,6 +18,7 @@ type Env struct {
 	mu      sync.Mutex
 	procs   []*process
 	closers []func()
+	engine  string // the hpa-engine binary BuildEngine built
 }
 
 // NewEnv creates an empty environment in a new temporary directory.
