@@ -153,13 +153,13 @@ type Config struct {
 
 // Timeline is a replay's outcome.
 type Timeline struct {
-	Kind           string                                     `json:"kind"`
-	Namespace      string                                     `json:"namespace"`
-	Name           string                                     `json:"name"`
+	Kind           string                                    `json:"kind"`
+	Namespace      string                                    `json:"namespace"`
+	Name           string                                    `json:"name"`
 	ScaleTargetRef autoscalingv2.CrossVersionObjectReference `json:"scaleTargetRef"`
-	From           time.Time                                  `json:"from"`
-	To             time.Time                                  `json:"to"`
-	Step           metav1.Duration                            `json:"step"`
+	From           time.Time                                 `json:"from"`
+	To             time.Time                                 `json:"to"`
+	Step           metav1.Duration                           `json:"step"`
 	// InitialReplicas is the replica count the replay started from.
 	InitialReplicas int32 `json:"initialReplicas"`
 	// MinReplicas and MaxReplicas are the defaulted spec's bounds.

@@ -243,9 +243,9 @@ func TestReplayModels(t *testing.T) {
 			rules:   []recommender.Rule{recommender.RuleTotalOverAverage, recommender.RuleWithinTolerance},
 		},
 		{
-			name:     "no data fails the metric and holds",
-			spec:     spec(1, 10, podsMetric("rps", "100")),
-			initial:  int32p(3),
+			name:    "no data fails the metric and holds",
+			spec:    spec(1, 10, podsMetric("rps", "100")),
+			initial: int32p(3),
 			// Then 100 over 3 pods proposes 1, which the default 300 s
 			// window holds at 3.
 			series:   []Series{series(ModelTotal, nil, v(100))},
