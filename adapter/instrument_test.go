@@ -17,8 +17,9 @@ import (
 	"github.com/hpa-engine/hpa-engine/adapter/adaptertest"
 )
 
-// TestRequestMetrics checks the request counter by api and code, 401s
-// included, and that the latency histogram is exported.
+// TestRequestMetrics checks the request counter by api, group, version and
+// code, 401s included, that groups and versions the adapter does not serve
+// add no series, and that the latency histogram is exported.
 func TestRequestMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	p := newFixture()
@@ -48,6 +49,10 @@ func TestRequestMetrics(t *testing.T) {
 		{path: customV1beta2 + "/namespaces/default/pods/*/nope", token: true},
 		{path: customV1beta2 + "/namespaces/default/pods/*/http_requests"},
 		{path: externalV1beta1 + "/namespaces/default/queue_messages_ready", token: true},
+		{path: customV1beta1 + "/namespaces/default/pods/*/http_requests", token: true},
+		{path: "/apis/custom.metrics.k8s.io/v9/namespaces/default/pods/*/x", token: true},
+		{path: "/apis/made.up.group/v1/namespaces/default/pods/*/x", token: true},
+		{path: "/apis/made.up.group", token: true},
 	}
 	for _, r := range requests {
 		req := newRequest(t, http.MethodGet, r.path, "")
@@ -57,20 +62,26 @@ func TestRequestMetrics(t *testing.T) {
 		srv.Handler().ServeHTTP(httptest.NewRecorder(), req)
 	}
 	want := `
-# HELP hpa_engine_adapter_requests_total Requests to the adapter's HTTPS server by api (custom, external, discovery, other) and HTTP code.
+# HELP hpa_engine_adapter_requests_total Requests to the adapter's HTTPS server by api (custom, external, discovery, other), API group, version and HTTP code.
 # TYPE hpa_engine_adapter_requests_total counter
-hpa_engine_adapter_requests_total{api="custom",code="200"} 2
-hpa_engine_adapter_requests_total{api="custom",code="401"} 1
-hpa_engine_adapter_requests_total{api="custom",code="404"} 1
-hpa_engine_adapter_requests_total{api="discovery",code="200"} 2
-hpa_engine_adapter_requests_total{api="external",code="200"} 1
-hpa_engine_adapter_requests_total{api="other",code="200"} 1
+hpa_engine_adapter_requests_total{api="custom",code="200",group="custom.metrics.k8s.io",version="v1beta1"} 1
+hpa_engine_adapter_requests_total{api="custom",code="200",group="custom.metrics.k8s.io",version="v1beta2"} 2
+hpa_engine_adapter_requests_total{api="custom",code="401",group="custom.metrics.k8s.io",version="v1beta2"} 1
+hpa_engine_adapter_requests_total{api="custom",code="404",group="custom.metrics.k8s.io",version=""} 1
+hpa_engine_adapter_requests_total{api="custom",code="404",group="custom.metrics.k8s.io",version="v1beta2"} 1
+hpa_engine_adapter_requests_total{api="discovery",code="200",group="",version=""} 1
+hpa_engine_adapter_requests_total{api="discovery",code="200",group="custom.metrics.k8s.io",version="v1beta2"} 1
+hpa_engine_adapter_requests_total{api="discovery",code="404",group="",version=""} 1
+hpa_engine_adapter_requests_total{api="external",code="200",group="external.metrics.k8s.io",version="v1beta1"} 1
+hpa_engine_adapter_requests_total{api="other",code="200",group="",version=""} 1
+hpa_engine_adapter_requests_total{api="other",code="404",group="",version=""} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "hpa_engine_adapter_requests_total"); err != nil {
 		t.Error(err)
 	}
-	if n, err := testutil.GatherAndCount(reg, "hpa_engine_adapter_request_duration_seconds"); err != nil || n != 4 {
-		t.Errorf("duration series = %d, %v; want 4 (one per api)", n, err)
+	// One histogram per class that saw a request.
+	if n, err := testutil.GatherAndCount(reg, "hpa_engine_adapter_request_duration_seconds"); err != nil || n != 7 {
+		t.Errorf("duration series = %d, %v; want 7 (one per api, group and version requested)", n, err)
 	}
 }
 

@@ -20,6 +20,17 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	deps := e.s.deps
 	deps.Metrics = NewMetrics(reg)
+	all, deleted := deps.Autoscalers, map[string]bool{}
+	deps.Autoscalers = listerFunc(func() ([]*v1alpha1.Autoscaler, error) {
+		list, err := all.List()
+		var out []*v1alpha1.Autoscaler
+		for _, a := range list {
+			if !deleted[a.Name] {
+				out = append(out, a)
+			}
+		}
+		return out, err
+	})
 	s, err := New(e.s.cfg, deps)
 	if err != nil {
 		t.Fatal(err)
@@ -45,16 +56,33 @@ hpa_engine_scaler_actions_total{action="Rescaled"} 2
 # HELP hpa_engine_scaler_errors_total Errors of the scaler, by upstream's event reason (FailedGetScale, FailedRescale, FailedUpdateStatus).
 # TYPE hpa_engine_scaler_errors_total counter
 hpa_engine_scaler_errors_total{reason="FailedGetScale"} 1
-# HELP hpa_engine_scaler_rescales_total Scale updates the scaler applied to an Autoscaler's target, by direction (up, down).
+# HELP hpa_engine_scaler_rescales_total Scale operations the scaler attempted on an Autoscaler's target, by direction (up, down) and outcome (success, failure, dry_run).
 # TYPE hpa_engine_scaler_rescales_total counter
-hpa_engine_scaler_rescales_total{direction="down",name="down",namespace="ns"} 1
-hpa_engine_scaler_rescales_total{direction="up",name="up",namespace="ns"} 1
+hpa_engine_scaler_rescales_total{direction="down",kind="Autoscaler",name="down",namespace="ns",outcome="success"} 1
+hpa_engine_scaler_rescales_total{direction="up",kind="Autoscaler",name="missing",namespace="ns",outcome="failure"} 1
+hpa_engine_scaler_rescales_total{direction="up",kind="Autoscaler",name="up",namespace="ns",outcome="success"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "hpa_engine_scaler_actions_total", "hpa_engine_scaler_errors_total", "hpa_engine_scaler_rescales_total"); err != nil {
 		t.Error(err)
 	}
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+
+	// A deleted Autoscaler's series go at the next sync; the others stay.
+	deleted["missing"] = true
+	s.Sync(context.Background())
+	if n, err := testutil.GatherAndCount(reg, "hpa_engine_scaler_rescales_total"); err != nil || n != 2 {
+		t.Errorf("rescale series after deleting one Autoscaler = %d (%v), want 2", n, err)
+	}
+
 	var nilMetrics *Metrics
 	nilMetrics.action(Outcome{Action: ActionRescaled}, "ns", "x", 1, 2)
+	nilMetrics.retain(nil)
 	nilMetrics.error(ReasonFailedRescale)
 	nilMetrics.setLeading(true)
 }

@@ -215,6 +215,7 @@ func (s *Scaler) Sync(ctx context.Context) {
 	}
 	close(items)
 	wg.Wait()
+	s.deps.Metrics.retain(list)
 	s.mu.Lock()
 	for uid := range s.handled {
 		if !seen[uid] {

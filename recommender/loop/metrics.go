@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/hpa-engine/hpa-engine/recommender"
 )
 
 // Reasons of hpa_engine_recommender_target_errors_total.
@@ -23,17 +25,23 @@ const (
 	ReasonFailedListTargets = "FailedListTargets"
 )
 
+// LimitNone is the reason of hpa_engine_recommender_limit_info when nothing
+// held a target's desired replicas away from its metrics' recommendation.
+const LimitNone = "None"
+
 // Metrics are the loop's own hpa_engine_recommender_* metrics.
 type Metrics struct {
-	desired    *prometheus.GaugeVec
-	current    *prometheus.GaugeVec
-	proposal   *prometheus.GaugeVec
-	duration   prometheus.Histogram
-	queries    prometheus.Gauge
-	errors     *prometheus.CounterVec
-	targets    prometheus.Gauge
-	lastCycle  prometheus.Gauge
-	sourceCall *prometheus.CounterVec
+	desired     *prometheus.GaugeVec
+	current     *prometheus.GaugeVec
+	recommended *prometheus.GaugeVec
+	limit       *prometheus.GaugeVec
+	proposal    *prometheus.GaugeVec
+	duration    prometheus.Histogram
+	queries     prometheus.Gauge
+	errors      *prometheus.CounterVec
+	targets     prometheus.Gauge
+	lastCycle   prometheus.Gauge
+	sourceCall  *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics on reg; a nil reg creates them unregistered,
@@ -50,6 +58,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hpa_engine_recommender_current_replicas",
 			Help: "Replica count of a target's scale (spec.replicas) in the last cycle.",
 		}, target),
+		recommended: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hpa_engine_recommender_recommended_replicas",
+			Help: "Largest valid per-metric proposal of a target in the last cycle, before bounds, stabilization and policies; absent when no metric was computed.",
+		}, target),
+		limit: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hpa_engine_recommender_limit_info",
+			Help: "1 for what last held a target's desired replicas away from its metrics' recommendation in the last cycle, by reason (ScaleUpStabilized, ScaleDownStabilized, TooManyReplicas, TooFewReplicas, ScaleUpLimit, ScaleDownLimit, CurrentAboveMax, CurrentBelowMin, FromZeroMinReplicas, ScalingDisabled) or None.",
+		}, append(target, "reason")),
 		proposal: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hpa_engine_recommender_metric_proposal_replicas",
 			Help: "Replica count one metric of a target proposed in the last cycle, before the max, bounds and behavior.",
@@ -88,6 +104,14 @@ func (m *Metrics) observeTarget(namespace, kind, name string, rec Recommendation
 	}
 	m.desired.WithLabelValues(namespace, kind, name).Set(float64(rec.Result.DesiredReplicas))
 	m.current.WithLabelValues(namespace, kind, name).Set(float64(rec.Result.CurrentReplicas))
+	if validProposal(rec.Result.Proposals) {
+		m.recommended.WithLabelValues(namespace, kind, name).Set(float64(rec.Result.MetricDesiredReplicas))
+	} else {
+		m.recommended.DeleteLabelValues(namespace, kind, name)
+	}
+	// One reason per target: the previous cycle's series goes first.
+	m.limit.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "kind": kind, "name": name})
+	m.limit.WithLabelValues(namespace, kind, name, limitReason(rec.Result.Steps)).Set(1)
 	for i, p := range rec.Result.Proposals {
 		if p.Error != "" || i >= len(metricLabels) {
 			continue
@@ -114,7 +138,44 @@ func (m *Metrics) forgetTarget(namespace, kind, name string) {
 	l := prometheus.Labels{"namespace": namespace, "kind": kind, "name": name}
 	m.desired.Delete(l)
 	m.current.Delete(l)
+	m.recommended.Delete(l)
+	m.limit.DeletePartialMatch(l)
 	m.proposal.DeletePartialMatch(l)
+}
+
+// validProposal reports whether some metric gave a proposal, which makes
+// MetricDesiredReplicas meaningful.
+func validProposal(ps []recommender.Proposal) bool {
+	for _, p := range ps {
+		if p.Error == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// limitReason is the reason of the last step that changed the replica count
+// between the metrics' recommendation and the desired count: the limit that
+// finally held the target back. Steps without an upstream reason (bounds on
+// the current count, the minimum when scaling from zero) are named by kind.
+func limitReason(steps []recommender.Step) string {
+	reason := LimitNone
+	for _, s := range steps {
+		switch s.Kind {
+		case recommender.StepHold:
+			continue
+		case recommender.StepScalingDisabled:
+			return s.Reason
+		}
+		if s.From == s.To {
+			continue
+		}
+		reason = s.Reason
+		if reason == "" {
+			reason = string(s.Kind)
+		}
+	}
+	return reason
 }
 
 func (m *Metrics) targetError(reason string) {

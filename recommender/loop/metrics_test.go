@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hpa-engine/hpa-engine/recommender"
 )
 
 func TestMetricsExportedAndDeleted(t *testing.T) {
@@ -32,6 +34,14 @@ hpa_engine_recommender_desired_replicas{kind="HorizontalPodAutoscaler",name="web
 # TYPE hpa_engine_recommender_metric_proposal_replicas gauge
 hpa_engine_recommender_metric_proposal_replicas{kind="HorizontalPodAutoscaler",metric="pods/rps",name="api",namespace="ns"} 5
 hpa_engine_recommender_metric_proposal_replicas{kind="HorizontalPodAutoscaler",metric="pods/rps",name="web",namespace="ns"} 2
+# HELP hpa_engine_recommender_recommended_replicas Largest valid per-metric proposal of a target in the last cycle, before bounds, stabilization and policies; absent when no metric was computed.
+# TYPE hpa_engine_recommender_recommended_replicas gauge
+hpa_engine_recommender_recommended_replicas{kind="HorizontalPodAutoscaler",name="api",namespace="ns"} 5
+hpa_engine_recommender_recommended_replicas{kind="HorizontalPodAutoscaler",name="web",namespace="ns"} 2
+# HELP hpa_engine_recommender_limit_info 1 for what last held a target's desired replicas away from its metrics' recommendation in the last cycle, by reason (ScaleUpStabilized, ScaleDownStabilized, TooManyReplicas, TooFewReplicas, ScaleUpLimit, ScaleDownLimit, CurrentAboveMax, CurrentBelowMin, FromZeroMinReplicas, ScalingDisabled) or None.
+# TYPE hpa_engine_recommender_limit_info gauge
+hpa_engine_recommender_limit_info{kind="HorizontalPodAutoscaler",name="api",namespace="ns",reason="None"} 1
+hpa_engine_recommender_limit_info{kind="HorizontalPodAutoscaler",name="web",namespace="ns",reason="None"} 1
 # HELP hpa_engine_recommender_queries_per_cycle Metric source calls (custom, external and resource metrics) the last cycle made after batching.
 # TYPE hpa_engine_recommender_queries_per_cycle gauge
 hpa_engine_recommender_queries_per_cycle 2
@@ -42,7 +52,8 @@ hpa_engine_recommender_target_errors_total{reason="FailedComputeReplicas"} 1
 	names := []string{
 		"hpa_engine_recommender_current_replicas", "hpa_engine_recommender_desired_replicas",
 		"hpa_engine_recommender_metric_proposal_replicas", "hpa_engine_recommender_queries_per_cycle",
-		"hpa_engine_recommender_target_errors_total",
+		"hpa_engine_recommender_target_errors_total", "hpa_engine_recommender_recommended_replicas",
+		"hpa_engine_recommender_limit_info",
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
@@ -61,7 +72,10 @@ hpa_engine_recommender_target_errors_total{reason="FailedComputeReplicas"} 1
 	// web vanishes: every series of it goes.
 	c.remove(t, web)
 	l.Cycle(context.Background())
-	for _, name := range []string{"hpa_engine_recommender_desired_replicas", "hpa_engine_recommender_current_replicas", "hpa_engine_recommender_metric_proposal_replicas"} {
+	for _, name := range []string{
+		"hpa_engine_recommender_desired_replicas", "hpa_engine_recommender_current_replicas", "hpa_engine_recommender_metric_proposal_replicas",
+		"hpa_engine_recommender_recommended_replicas", "hpa_engine_recommender_limit_info",
+	} {
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != 1 {
 			t.Errorf("%s: %d series after web vanished (%v), want api's only", name, n, err)
 		}
@@ -78,4 +92,77 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.cycleDone(0, 0, 0, t0)
 	// And a nil registerer registers nothing but works.
 	NewMetrics(nil).targetError(ReasonFailedGetScale)
+}
+
+func TestLimitReason(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []recommender.Step
+		want  string
+	}{
+		{name: "no steps", want: LimitNone},
+		{name: "hold only", steps: []recommender.Step{{Kind: recommender.StepHold, From: 3, To: 3}}, want: LimitNone},
+		{
+			name:  "stabilized",
+			steps: []recommender.Step{{Kind: recommender.StepStabilized, From: 2, To: 5, Reason: "ScaleDownStabilized"}},
+			want:  "ScaleDownStabilized",
+		},
+		{
+			name: "a policy after stabilization wins",
+			steps: []recommender.Step{
+				{Kind: recommender.StepStabilized, From: 9, To: 8, Reason: "ScaleUpStabilized"},
+				{Kind: recommender.StepLimited, From: 8, To: 6, Reason: "ScaleUpLimit"},
+			},
+			want: "ScaleUpLimit",
+		},
+		{
+			name: "a step that changed nothing does not count",
+			steps: []recommender.Step{
+				{Kind: recommender.StepLimited, From: 8, To: 10, Reason: "TooFewReplicas"},
+				{Kind: recommender.StepStabilized, From: 10, To: 10, Reason: "ScaleUpStabilized"},
+			},
+			want: "TooFewReplicas",
+		},
+		{name: "above max has no reason: its kind", steps: []recommender.Step{{Kind: recommender.StepAboveMax, From: 12, To: 10}}, want: "CurrentAboveMax"},
+		{name: "from zero", steps: []recommender.Step{{Kind: recommender.StepFromZeroMin, From: 1, To: 2}}, want: "FromZeroMinReplicas"},
+		{name: "scaling disabled", steps: []recommender.Step{{Kind: recommender.StepScalingDisabled, Reason: "ScalingDisabled"}}, want: "ScalingDisabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := limitReason(tt.steps); got != tt.want {
+				t.Errorf("limitReason = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLimitInfoOneSeriesPerTarget checks that a target's reason replaces the
+// previous one rather than adding a series.
+func TestLimitInfoOneSeriesPerTarget(t *testing.T) {
+	reg := newRegistry()
+	m := NewMetrics(reg)
+	limited := Recommendation{Result: recommender.Result{
+		CurrentReplicas: 2, DesiredReplicas: 4, MetricDesiredReplicas: 9,
+		Proposals: []recommender.Proposal{{Replicas: 9}},
+		Steps:     []recommender.Step{{Kind: recommender.StepLimited, From: 9, To: 4, Reason: "ScaleUpLimit"}},
+	}}
+	m.observeTarget("ns", KindAutoscaler, "web", limited, []string{"pods/rps"})
+	free := limited
+	free.Result.Steps = nil
+	m.observeTarget("ns", KindAutoscaler, "web", free, []string{"pods/rps"})
+	want := `
+# HELP hpa_engine_recommender_limit_info 1 for what last held a target's desired replicas away from its metrics' recommendation in the last cycle, by reason (ScaleUpStabilized, ScaleDownStabilized, TooManyReplicas, TooFewReplicas, ScaleUpLimit, ScaleDownLimit, CurrentAboveMax, CurrentBelowMin, FromZeroMinReplicas, ScalingDisabled) or None.
+# TYPE hpa_engine_recommender_limit_info gauge
+hpa_engine_recommender_limit_info{kind="Autoscaler",name="web",namespace="ns",reason="None"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "hpa_engine_recommender_limit_info"); err != nil {
+		t.Error(err)
+	}
+	// Without a valid proposal there is no recommendation to show.
+	failed := free
+	failed.Result.Proposals = []recommender.Proposal{{Error: "no data"}}
+	m.observeTarget("ns", KindAutoscaler, "web", failed, []string{"pods/rps"})
+	if n, err := testutil.GatherAndCount(reg, "hpa_engine_recommender_recommended_replicas"); err != nil || n != 0 {
+		t.Errorf("recommended series = %d (%v), want 0 when every proposal failed", n, err)
+	}
 }
