@@ -86,11 +86,15 @@ func dynamicClient(t *testing.T) dynamic.Interface {
 }
 
 // startScalerController runs `hpa-engine controller` as startController
-// does, named name (its log is labelled so), with extra flags; the caller
+// does, named name (its log is labelled so), with extra flags, but as the
+// ServiceAccount of test/rbac/controller.yaml rather than the admin: the
+// scaler tests run under the minimal RBAC a cluster would grant. The caller
 // stops, kills and restarts it through the returned Process.
 func startScalerController(ctx context.Context, t *testing.T, name string, extra ...string) *testbed.Process {
 	t.Helper()
-	p, _ := startController(ctx, t, name, extra...)
+	// startController passes the admin's --kubeconfig first; the last value
+	// of a flag wins.
+	p, _ := startController(ctx, t, name, append([]string{"--kubeconfig=" + controllerKubeconfig(ctx, t)}, extra...)...)
 	return p
 }
 

@@ -6,13 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/hpa-engine/hpa-engine/scaler"
 	"github.com/hpa-engine/hpa-engine/scaler/apis/v1alpha1"
 	"github.com/hpa-engine/hpa-engine/test/testbed"
 )
@@ -231,6 +234,27 @@ func TestScaleDownWindowSurvivesRestart(t *testing.T) {
 	if r, err := specReplicas(ctx, dyn, widgetsGVR, ns, "shrink"); err != nil || r != 10 {
 		t.Fatalf("replicas %d (%v) before the window ended", r, err)
 	}
+	// While the window holds, the restarted controller's own decision, in
+	// the status, says why it keeps 10: the proposal of 2 stabilized to 10
+	// over the 20 s window it restored from the status.
+	testbed.Eventually(ctx, t, "the restarted controller's explanation shows the stabilization", func() error {
+		a, err := getAutoscaler(ctx, dyn, ns, "shrink")
+		if err != nil {
+			return err
+		}
+		e := a.Status.LastExplanation
+		if a.Status.LastRecommendationTime == nil || !a.Status.LastRecommendationTime.Time.After(killed) || e == nil {
+			return fmt.Errorf("no recommendation since the restart yet: %s", autoscalerSummary(a))
+		}
+		if now := time.Now(); !now.Before(lastHigh.Add(window)) {
+			t.Fatalf("the window ended at +%s before a recommendation since the restart was seen", lastHigh.Add(window).Sub(drop))
+		}
+		if !stabilizedTo(e.Steps, 10, int32(window/time.Second)) {
+			t.Fatalf("inside the window the explanation does not show the proposal stabilized to 10 over %s: %+v", window, e.Steps)
+		}
+		t.Logf("+%s (inside the window): status desires %d; explanation %+v", time.Since(drop), a.Status.DesiredReplicas, e.Steps)
+		return nil
+	})
 
 	// Follow the replicas down to 2, with the status at each change.
 	type change struct {
@@ -294,6 +318,17 @@ func TestScaleDownWindowSurvivesRestart(t *testing.T) {
 	}
 }
 
+// stabilizedTo reports whether steps say a lower proposal was stabilized to
+// r over a window of windowSeconds.
+func stabilizedTo(steps []v1alpha1.ExplanationStep, r, windowSeconds int32) bool {
+	for _, s := range steps {
+		if s.Kind == "Stabilized" && s.From < r && s.To == r && s.WindowSeconds != nil && *s.WindowSeconds == windowSeconds {
+			return true
+		}
+	}
+	return false
+}
+
 // limitedTo reports whether steps say a scale-down policy limited the count
 // to r.
 func limitedTo(steps []v1alpha1.ExplanationStep, r int32) bool {
@@ -305,10 +340,13 @@ func limitedTo(steps []v1alpha1.ExplanationStep, r int32) bool {
 	return false
 }
 
-// TestLeaderElection: two controllers with --leader-elect and a 4 s lease.
-// Only the leader scales; when it is killed the other takes over within the
-// lease duration (plus a retry period) and scales on, and no scale is
-// applied twice.
+// TestLeaderElection: two controllers with --leader-elect and a 4 s lease,
+// both under the minimal RBAC. Only the leader scales. When the leader is
+// stopped as Kubernetes stops a pod (SIGTERM), it releases the Lease and the
+// other takes over within the lease duration; when the new leader is killed
+// outright (SIGKILL, a crash), the Lease must expire first, so the takeover
+// takes the lease duration plus client-go's retry granularity. Each new
+// leader scales on, and no scale is applied twice.
 func TestLeaderElection(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -320,17 +358,17 @@ func TestLeaderElection(t *testing.T) {
 	queue := map[string]string{"__name__": "e2e_queue_length", "queue": "ha"}
 	pusher.Set(queue, 20)
 	spec := queueAutoscaler(autoscalingv2.CrossVersionObjectReference{APIVersion: widgetsGVR.GroupVersion().String(), Kind: "Widget", Name: "ha"}, "ha", 1, 20)
-	// A 60 s scale-up period keeps every scale-up event of the test in the
+	// A 120 s scale-up period keeps every scale-up event of the test in the
 	// status history, where a scale applied twice would show.
-	spec.Behavior.ScaleUp.Policies[0].PeriodSeconds = 60
+	spec.Behavior.ScaleUp.Policies[0].PeriodSeconds = 120
 	createAutoscaler(ctx, t, ns, "ha", spec)
 	const (
 		leaseDuration = 4 * time.Second
 		retryPeriod   = time.Second
-		lease         = "hpa-engine-e2e"
 	)
-	flags := []string{"--leader-elect", "--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=3s", "--leader-elect-retry-period=1s",
-		"--leader-elect-resource-namespace=" + ns, "--leader-elect-resource-name=" + lease}
+	// The Lease is the default one, hpa-engine/hpa-engine-controller: the
+	// only one the RBAC's Role lets the controller write.
+	flags := []string{"--leader-elect", "--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=3s", "--leader-elect-retry-period=1s"}
 	procs := map[string]*testbed.Process{
 		"a": startScalerController(ctx, t, "hpa-engine-controller-a", flags...),
 		"b": startScalerController(ctx, t, "hpa-engine-controller-b", flags...),
@@ -359,57 +397,121 @@ func TestLeaderElection(t *testing.T) {
 		t.Errorf("controller %s rescaled while %s led", follower, leader)
 	}
 
+	getLease := func() (*coordinationv1.Lease, error) {
+		return cp.Client.CoordinationV1().Leases(scaler.DefaultLeaseNamespace).Get(ctx, scaler.DefaultLeaseName, metav1.GetOptions{})
+	}
 	holder := func() (string, error) {
-		l, err := cp.Client.CoordinationV1().Leases(ns).Get(ctx, lease, metav1.GetOptions{})
-		if err != nil || l.Spec.HolderIdentity == nil {
-			return "", fmt.Errorf("lease %s/%s: %+v, %v", ns, lease, l, err)
+		l, err := getLease()
+		if err != nil {
+			return "", err
+		}
+		if l.Spec.HolderIdentity == nil {
+			return "", nil
 		}
 		return *l.Spec.HolderIdentity, nil
 	}
+	// waitNewHolder waits until the Lease is held by someone other than old
+	// and returns how long after since that was first seen (testbed's
+	// Eventually polls every 250 ms).
+	waitNewHolder := func(old string, since time.Time) time.Duration {
+		t.Helper()
+		var took time.Duration
+		testbed.Eventually(ctx, t, "another controller takes over the lease", func() error {
+			h, err := holder()
+			if err != nil {
+				return err
+			}
+			if h == old || h == "" {
+				return fmt.Errorf("holder %q", h)
+			}
+			took = time.Since(since)
+			return nil
+		})
+		return took
+	}
+
+	// 1. Graceful: the leader is stopped with SIGTERM, as on a rollout or a
+	// drain; it releases the Lease on its way out.
 	old, err := holder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	procs[leader].Stop()
+	takeover := waitNewHolder(old, stopped)
+	t.Logf("leader %s stopped (SIGTERM); %s took the lease after %s (lease duration %s, retry period %s)", leader, follower, takeover, leaseDuration, retryPeriod)
+	if takeover >= leaseDuration {
+		t.Errorf("takeover after a graceful stop took %s, not within the lease duration %s", takeover, leaseDuration)
+	}
+	if !logHas(follower, "Started leading") {
+		t.Errorf("controller %s holds the lease but has not started leading", follower)
+	}
+	pusher.Set(queue, 90)
+	waitAutoscaled(ctx, t, widgetsGVR, ns, "ha", 9)
+	t.Logf("the new leader %s scaled 5 -> 9 %s after the stop", follower, time.Since(stopped))
+	waitRescales(ctx, t, ns, "ha", 2)
+
+	// 2. Crash: the stopped controller comes back as a follower, and the
+	// leader is killed with SIGKILL; nobody releases the Lease.
+	if err := procs[leader].Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	leader, follower = follower, leader
+	old, err = holder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := getLease()
 	if err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
 	procs[leader].Kill()
-	testbed.Eventually(ctx, t, "the follower takes over the lease", func() error {
-		h, err := holder()
-		if err != nil {
-			return err
-		}
-		if h == old || h == "" {
-			return fmt.Errorf("holder %q", h)
-		}
-		return nil
-	})
-	takeover := time.Since(killed)
-	t.Logf("leader %s killed; %s took the lease after %s (lease duration %s, retry period %s)", leader, follower, takeover, leaseDuration, retryPeriod)
-	// The bound client-go's leader election can keep: the follower sees the
-	// dead leader's last renewal up to one jittered retry period late
-	// (client-go's jitter factor is 1.2), treats the lease as expired a lease
-	// duration after that, and tries again within one more jittered retry
-	// period; this test polls the Lease every 250 ms on top.
+	takeover = waitNewHolder(old, killed)
+	after, err := getLease()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sinceRenewal time.Duration
+	if before.Spec.RenewTime != nil && after.Spec.AcquireTime != nil {
+		// The dead leader may have renewed once more between the read
+		// and the kill; the acquisition is measured from the renewal the
+		// Lease last showed it making, which is at least as late.
+		sinceRenewal = after.Spec.AcquireTime.Sub(before.Spec.RenewTime.Time)
+	}
+	t.Logf("leader %s killed (SIGKILL); %s took the lease after %s, %s after the last renewal the Lease showed (lease duration %s, retry period %s)",
+		leader, follower, takeover, sinceRenewal, leaseDuration, retryPeriod)
+	// The bound client-go's leader election can keep after a crash: the
+	// follower sees the dead leader's last renewal up to one jittered retry
+	// period late (client-go's jitter factor is 1.2), treats the Lease as
+	// expired a lease duration after that, and tries again within one more
+	// jittered retry period; this test polls the Lease every 250 ms on top.
 	const jitteredRetry = retryPeriod * 12 / 10
 	if max := leaseDuration + 2*jitteredRetry + 250*time.Millisecond; takeover > max {
-		t.Errorf("takeover took %s, more than %s", takeover, max)
+		t.Errorf("takeover after a crash took %s, more than %s", takeover, max)
 	}
-	if !logHas(follower, "Started leading") {
-		t.Errorf("controller %s holds the lease but has not started leading", follower)
+	if takeover < leaseDuration-jitteredRetry {
+		t.Errorf("takeover after a crash took %s: the Lease was taken before it expired", takeover)
 	}
-
-	pusher.Set(queue, 90)
-	waitAutoscaled(ctx, t, widgetsGVR, ns, "ha", 9)
-	t.Logf("the new leader scaled 5 -> 9 %s after the kill", time.Since(killed))
-	waitRescales(ctx, t, ns, "ha", 2)
-	// Nothing more comes: the takeover did not apply a scale again.
+	pusher.Set(queue, 150)
+	waitAutoscaled(ctx, t, widgetsGVR, ns, "ha", 15)
+	t.Logf("the new leader %s scaled 9 -> 15 %s after the kill", follower, time.Since(killed))
+	waitRescales(ctx, t, ns, "ha", 3)
+	// Nothing more comes: neither takeover applied a scale again.
 	time.Sleep(3 * time.Second)
-	waitRescales(ctx, t, ns, "ha", 2)
+	waitRescales(ctx, t, ns, "ha", 3)
 	a, err := getAutoscaler(ctx, dynamicClient(t), ns, "ha")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := a.Status.History; h == nil || len(h.ScaleUpEvents) != 2 || h.ScaleUpEvents[0].ReplicaChange+h.ScaleUpEvents[1].ReplicaChange != 7 {
-		t.Errorf("scale-up events %+v, want 2 -> 5 and 5 -> 9", h)
+	var changes []int32
+	if h := a.Status.History; h != nil {
+		for _, e := range h.ScaleUpEvents {
+			changes = append(changes, e.ReplicaChange)
+		}
+	}
+	if !slices.Equal(changes, []int32{3, 4, 6}) {
+		t.Errorf("scale-up events %v, want +3 (2 -> 5), +4 (5 -> 9), +6 (9 -> 15)", changes)
 	}
 }
 

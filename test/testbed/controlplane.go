@@ -53,6 +53,8 @@ type ControlPlane struct {
 
 	apiserver *process
 	kcm       *process
+	// dir holds the files the control plane writes (kubeconfigs).
+	dir string
 }
 
 // StartControlPlane starts etcd and kube-apiserver configured for the
@@ -138,6 +140,7 @@ func (e *Env) StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (
 
 	cp.Admin = cp.tokenConfig(adminToken)
 	cp.User = cp.tokenConfig(userToken)
+	cp.dir = e.Dir
 	cp.AdminKubeconfig = filepath.Join(e.Dir, "admin.kubeconfig")
 	if err := writeKubeconfig(cp.AdminKubeconfig, cp.URL, pki.CAFile, "admin", adminToken); err != nil {
 		return nil, err
