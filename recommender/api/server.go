@@ -51,6 +51,9 @@ type Deps struct {
 	Ready func() error
 	// Logger receives request errors; the zero value means klog's.
 	Logger klog.Logger
+	// Simulator serves POST /api/v1/simulate; when nil the route answers
+	// 501 Not Implemented.
+	Simulator Simulator
 }
 
 // Route patterns, shared by the router, the OpenAPI test and the docs.
@@ -58,6 +61,7 @@ const (
 	pathRecommendations = "/api/v1/recommendations"
 	pathRecommendation  = "/api/v1/recommendations/{namespace}/{kind}/{name}"
 	pathRecommend       = "/api/v1/recommend"
+	pathSimulate        = "/api/v1/simulate"
 	pathOpenAPI         = "/api/v1/openapi.json"
 )
 
@@ -66,6 +70,7 @@ type server struct {
 	clock   func() time.Time
 	maxBody int64
 	log     klog.Logger
+	sim     Simulator
 }
 
 // New returns the REST API's handler: the /api/v1 routes (behind bearer-token
@@ -76,7 +81,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	if deps.Store == nil {
 		return nil, ErrNoStore
 	}
-	s := &server{store: deps.Store, clock: deps.Clock, maxBody: cfg.MaxBodyBytes, log: deps.Logger}
+	s := &server{store: deps.Store, clock: deps.Clock, maxBody: cfg.MaxBodyBytes, log: deps.Logger, sim: deps.Simulator}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -136,6 +141,7 @@ func (s *server) routes(authn func(http.Handler) http.Handler, metrics http.Hand
 		r.Get(pathRecommendations, s.list)
 		r.Get(pathRecommendation, s.get)
 		r.Post(pathRecommend, s.recommend)
+		r.Post(pathSimulate, s.simulate)
 	})
 	return r
 }
