@@ -155,7 +155,7 @@ func TestRoutes(t *testing.T) {
 		{name: "GET on recommend", method: http.MethodGet, target: "/api/v1/recommend", wantCode: 405, golden: "method-recommend", wantAllow: "POST"},
 		{name: "POST on recommendations", method: http.MethodPost, target: "/api/v1/recommendations", contentType: "application/json", body: []byte(`{}`), wantCode: 405, golden: "method-recommendations", wantAllow: "GET"},
 		{name: "DELETE on a recommendation", method: http.MethodDelete, target: "/api/v1/recommendations/team-a/HorizontalPodAutoscaler/web", wantCode: 405, golden: "method-recommendation", wantAllow: "GET"},
-		{name: "simulate is not served yet", method: http.MethodPost, target: "/api/v1/simulate", contentType: "application/json", body: []byte(`{}`), wantCode: 404, golden: "not-found-simulate"},
+		{name: "simulate without a simulator is 501", method: http.MethodPost, target: "/api/v1/simulate", contentType: "application/json", body: []byte(`{}`), wantCode: 501, golden: "simulate-not-implemented"},
 		{name: "unknown route", method: http.MethodGet, target: "/api/v2/recommendations", wantCode: 404, golden: "not-found"},
 		{name: "healthz", method: http.MethodGet, target: "/healthz", wantCode: 200, wantBody: "ok\n"},
 		{name: "readyz", method: http.MethodGet, target: "/readyz", wantCode: 200, wantBody: "ok\n"},
