@@ -1,0 +1,262 @@
+//go:build integration
+
+package charts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/hpa-engine/hpa-engine/test/testbed"
+)
+
+// The shared environment: one kube-apiserver (with etcd), nothing else; the
+// chart's objects are only applied in dry-run, so nothing needs to run them.
+var (
+	env *testbed.Env
+	cp  *testbed.ControlPlane
+)
+
+// serviceMonitorCRD stands in for prometheus-operator's CRD, for the values
+// files that enable the ServiceMonitor.
+const serviceMonitorCRD = "testdata/servicemonitor-crd.yaml"
+
+func TestMain(m *testing.M) {
+	os.Exit(testbed.Main(m, func(e *testbed.Env) error {
+		env = e
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		var err error
+		cp, err = e.StartControlPlane(ctx, testbed.ControlPlaneOptions{})
+		return err
+	}))
+}
+
+// TestChartAppliesServerSide installs the chart's CRD for real, creates the
+// release namespace, then applies every object of every rendering (the
+// defaults and each ci/*-values.yaml) with server-side apply in dry-run, as
+// `helm install` would send it, with strict field validation: the API server
+// must accept every object, with no unknown or duplicate field.
+func TestChartAppliesServerSide(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	crds := []string{chartCRD}
+	needsServiceMonitor := false
+	renderings := map[string]*rendering{}
+	for _, vf := range valuesFiles(t) {
+		r := render(t, vf)
+		renderings[caseName(vf)] = r
+		if len(r.find("ServiceMonitor")) > 0 {
+			needsServiceMonitor = true
+		}
+	}
+	if !needsServiceMonitor {
+		t.Fatal("no values file enables the ServiceMonitor; ci/servicemonitor-values.yaml should")
+	}
+	crds = append(crds, serviceMonitorCRD)
+	for _, path := range crds {
+		installCRD(ctx, t, path)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: releaseNamespace}}
+	if _, err := cp.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+
+	disc, err := discovery.NewDiscoveryClientForConfig(cp.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := restmapper.GetAPIGroupResources(disc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDiscoveryRESTMapper(groups)
+	dyn, err := dynamic.NewForConfig(cp.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(renderings))
+	for name := range renderings {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			r := renderings[name]
+			for _, o := range r.objects {
+				id := fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+				gvk := o.GroupVersionKind()
+				m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+				if err != nil {
+					t.Errorf("%s: the API server does not serve %s: %v", id, gvk, err)
+					continue
+				}
+				body, err := json.Marshal(o.Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := dyn.Resource(m.Resource).Namespace(o.GetNamespace()).Patch(ctx, o.GetName(), types.ApplyPatchType, body, metav1.PatchOptions{
+					DryRun:          []string{metav1.DryRunAll},
+					FieldManager:    "helm",
+					Force:           new(true),
+					FieldValidation: metav1.FieldValidationStrict,
+				})
+				if err != nil {
+					t.Errorf("%s rejected: %v", id, err)
+					continue
+				}
+				checkAccepted(t, id, o, got)
+			}
+		})
+	}
+}
+
+// checkAccepted checks what the API server returned kept what was sent: a
+// field the server drops (a pruned CRD field, a wrong type coerced) would
+// mean the chart asks for something it will not get.
+func checkAccepted(t *testing.T, id string, sent, got *unstructured.Unstructured) {
+	t.Helper()
+	if got.GetName() != sent.GetName() || got.GetNamespace() != sent.GetNamespace() {
+		t.Errorf("%s: server answered for %s/%s", id, got.GetNamespace(), got.GetName())
+	}
+	for k, v := range sent.GetLabels() {
+		if got.GetLabels()[k] != v {
+			t.Errorf("%s: label %s=%q not kept (got %q)", id, k, v, got.GetLabels()[k])
+		}
+	}
+	switch sent.GetKind() {
+	case "Deployment":
+		sentArgs, _, _ := unstructured.NestedSlice(sent.Object, "spec", "template", "spec", "containers")
+		gotArgs, _, _ := unstructured.NestedSlice(got.Object, "spec", "template", "spec", "containers")
+		if len(sentArgs) != len(gotArgs) {
+			t.Errorf("%s: %d containers sent, %d kept", id, len(sentArgs), len(gotArgs))
+		}
+	case "APIService":
+		want, _, _ := unstructured.NestedString(sent.Object, "spec", "caBundle")
+		have, _, _ := unstructured.NestedString(got.Object, "spec", "caBundle")
+		if want != have {
+			t.Errorf("%s: caBundle not kept", id)
+		}
+	case "ServiceMonitor":
+		want, _, _ := unstructured.NestedSlice(sent.Object, "spec", "endpoints")
+		have, _, _ := unstructured.NestedSlice(got.Object, "spec", "endpoints")
+		wb, _ := json.Marshal(want)
+		hb, _ := json.Marshal(have)
+		if string(wb) != string(hb) {
+			t.Errorf("%s: endpoints sent %s, kept %s", id, wb, hb)
+		}
+	}
+}
+
+// installCRD creates a CRD for real and waits until it is established.
+func installCRD(ctx context.Context, t *testing.T, path string) {
+	t.Helper()
+	objs, err := parseManifests(string(readFile(t, path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := apiextensionsclient.NewForConfig(cp.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		var crd apiextensionsv1.CustomResourceDefinition
+		fromUnstructured(t, o, &crd)
+		if _, err := client.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, &crd, metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("%s: create CRD %s: %v", path, crd.Name, err)
+		}
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			got, err := client.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, crd.Name, metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			for _, c := range got.Status.Conditions {
+				if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+		if err != nil {
+			t.Fatalf("CRD %s not established: %v", crd.Name, err)
+		}
+	}
+	// Discovery lags the Established condition by a moment.
+	disc, err := discovery.NewDiscoveryClientForConfig(cp.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+		plural, _, _ := unstructured.NestedString(o.Object, "spec", "names", "plural")
+		versions, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
+		version, _ := versions[0].(map[string]any)["name"].(string)
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+			list, err := disc.ServerResourcesForGroupVersion(group + "/" + version)
+			if err != nil {
+				return false, nil
+			}
+			return slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == plural }), nil
+		})
+		if err != nil {
+			t.Fatalf("%s.%s/%s not discoverable: %v", plural, group, version, err)
+		}
+	}
+}
+
+// flagName matches a flag at the start of a --help line: "  -v, --v Level",
+// "      --config string".
+var flagName = regexp.MustCompile(`(?m)^\s+(?:-[a-z], )?--([a-z0-9-]+)`)
+
+// TestFlagListsMatchTheBinary keeps testdata/flags/*.txt, which the unit
+// tests check the Deployments' args against, equal to what the binary's
+// subcommands accept.
+func TestFlagListsMatchTheBinary(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bin, err := env.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"adapter", "controller"} {
+		t.Run(sub, func(t *testing.T) {
+			out, err := exec.CommandContext(ctx, bin, sub, "--help").CombinedOutput()
+			if err != nil {
+				t.Fatalf("hpa-engine %s --help: %v\n%s", sub, err, out)
+			}
+			var got []string
+			for _, m := range flagName.FindAllStringSubmatch(string(out), -1) {
+				if !slices.Contains(got, m[1]) {
+					got = append(got, m[1])
+				}
+			}
+			slices.Sort(got)
+			want := readFlags(t, sub)
+			if !slices.Equal(got, want) {
+				t.Errorf("hpa-engine %s flags differ from %s:\n got  %s\n want %s\n(rewrite the file from --help and check the chart's args)",
+					sub, filepath.Join("testdata", "flags", sub+".txt"), strings.Join(got, " "), strings.Join(want, " "))
+			}
+		})
+	}
+}
