@@ -3,7 +3,9 @@
 package charts
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"helm.sh/helm/v4/pkg/engine"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
@@ -258,5 +261,50 @@ func TestFlagListsMatchTheBinary(t *testing.T) {
 					sub, filepath.Join("testdata", "flags", sub+".txt"), strings.Join(got, " "), strings.Join(want, " "))
 			}
 		})
+	}
+}
+
+// TestUpgradeKeepsGeneratedCertificate renders against the cluster, as
+// `helm upgrade` does, after the first install's Secret exists: the chart
+// must reuse that CA and certificate rather than generate new ones, or every
+// upgrade would break the aggregator's trust until the pods restart.
+func TestUpgradeKeepsGeneratedCertificate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: releaseNamespace}}
+	if _, err := cp.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	c := loadChart(t)
+	first, err := renderValues(c, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret corev1.Secret
+	fromUnstructured(t, first.get(t, "Secret", "hpa-engine-adapter-tls"), &secret)
+	if _, err := cp.Client.CoreV1().Secrets(releaseNamespace).Create(ctx, &secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cp.Client.CoreV1().Secrets(releaseNamespace).Delete(context.Background(), secret.Name, metav1.DeleteOptions{})
+	})
+
+	eng := engine.New(cp.Admin)
+	eng.Strict = true
+	second, err := renderWith(eng, c, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := second.get(t, "Secret", "hpa-engine-adapter-tls")
+	for _, key := range []string{"ca.crt", "tls.crt", "tls.key"} {
+		if !bytes.Equal(secretData(t, s, key), secret.Data[key]) {
+			t.Errorf("upgrade rendered a new %s", key)
+		}
+	}
+	for _, a := range second.find("APIService") {
+		bundle, _, _ := unstructured.NestedString(a.Object, "spec", "caBundle")
+		if bundle != base64.StdEncoding.EncodeToString(secret.Data["ca.crt"]) {
+			t.Errorf("APIService %s: caBundle is not the installed CA", a.GetName())
+		}
 	}
 }

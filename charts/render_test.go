@@ -2,6 +2,7 @@ package charts
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,11 @@ func loadChart(t *testing.T) *chart.Chart {
 // lookup finds nothing), validating values against values.schema.json and
 // failing on a reference to a value that does not exist.
 func renderValues(c *chart.Chart, vals map[string]any) (*rendering, error) {
+	return renderWith(engine.Engine{Strict: true}, c, vals)
+}
+
+// renderWith renders with eng, which may talk to a cluster (lookup).
+func renderWith(eng engine.Engine, c *chart.Chart, vals map[string]any) (*rendering, error) {
 	kv, err := common.ParseKubeVersion(kubeVersion)
 	if err != nil {
 		return nil, err
@@ -96,7 +102,7 @@ func renderValues(c *chart.Chart, vals map[string]any) (*rendering, error) {
 	if err != nil {
 		return nil, fmt.Errorf("values: %w", err)
 	}
-	files, err := engine.Engine{Strict: true}.Render(c, top)
+	files, err := eng.RenderWithContext(context.Background(), c, top)
 	if err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
