@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -164,8 +166,13 @@ func WithLogger(l klog.Logger) Option {
 }
 
 // Client is a Querier over one Prometheus-compatible backend, built on
-// client_golang's api/prometheus/v1.
+// client_golang's api package: instant queries go through its HTTP client and
+// are decoded by this package (decode.go), series and range queries through
+// its api/prometheus/v1.
 type Client struct {
+	// http sends every request: TLS, authentication, headers, the user
+	// agent, the GET mode and the status capture all live below it.
+	http    api.Client
 	api     promv1.API
 	timeout time.Duration
 	name    string
@@ -196,8 +203,10 @@ func NewClient(cfg ClientConfig, opts ...Option) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
+	sc := &statusClient{next: inner, get: cfg.Verb == VerbGET}
 	return &Client{
-		api:     promv1.NewAPI(&statusClient{next: inner, get: cfg.Verb == VerbGET}),
+		http:    sc,
+		api:     promv1.NewAPI(sc),
 		timeout: timeout,
 		name:    o.name,
 		logger:  o.logger,
@@ -208,16 +217,66 @@ func NewClient(cfg ClientConfig, opts ...Option) (*Client, error) {
 func (c *Client) Query(ctx context.Context, query string, at time.Time) ([]Sample, error) {
 	ctx, status, cancel := c.requestContext(ctx)
 	defer cancel()
-	v, warnings, _, err := c.api.Query(ctx, query, at, promv1.WithTimeout(c.timeout))
+	resp, body, err := c.postWithGetFallback(ctx, c.queryArgs(query, at))
+	if err != nil {
+		return nil, fmt.Errorf("query %q: %w", query, classify(err, status.code))
+	}
+	samples, warnings, err := decodeQueryResponse(resp.StatusCode, body)
 	if err != nil {
 		return nil, fmt.Errorf("query %q: %w", query, classify(err, status.code))
 	}
 	c.logWarnings(query, warnings)
-	samples, err := samplesFromValue(v)
-	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", query, err)
-	}
 	return samples, nil
+}
+
+// queryArgs are the parameters client_golang's API sends for an instant
+// query with our timeout.
+func (c *Client) queryArgs(query string, at time.Time) url.Values {
+	args := c.http.URL(epQuery, nil).Query()
+	args.Set("query", query)
+	args.Set("timeout", c.timeout.String())
+	if !at.IsZero() {
+		args.Set("time", formatTime(at))
+	}
+	return args
+}
+
+// epQuery is the instant query endpoint.
+const epQuery = "/api/v1/query"
+
+// postWithGetFallback sends args to the instant query endpoint as
+// client_golang's API does: a form POST, retried as a GET when a proxy
+// answers 403, 405 or 501. The body is returned for any status; only a
+// transport failure is an error.
+func (c *Client) postWithGetFallback(ctx context.Context, args url.Values) (*http.Response, []byte, error) {
+	u := c.http.URL(epQuery, nil)
+	encoded := args.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(encoded))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// An empty Idempotency-Key marks the POST as safe to retry on a broken
+	// keep-alive connection (net/http's rule) without being sent.
+	req.Header["Idempotency-Key"] = nil
+	resp, body, err := c.http.Do(ctx, req)
+	if resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
+		u.RawQuery = encoded
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		resp, body, err = c.http.Do(ctx, req)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, body, nil
+}
+
+// formatTime writes t as client_golang's API does: seconds with a fraction.
+func formatTime(t time.Time) string {
+	return strconv.FormatFloat(float64(t.Unix())+float64(t.Nanosecond())/1e9, 'f', -1, 64)
 }
 
 // Series implements Querier.
@@ -285,27 +344,6 @@ func (c *Client) requestContext(ctx context.Context) (context.Context, *statusHo
 func (c *Client) logWarnings(query string, warnings promv1.Warnings) {
 	if len(warnings) > 0 {
 		c.logger.V(2).Info("Prometheus returned warnings", "backend", c.name, "query", query, "warnings", []string(warnings))
-	}
-}
-
-// samplesFromValue converts an instant query's result.
-func samplesFromValue(v model.Value) ([]Sample, error) {
-	switch r := v.(type) {
-	case model.Vector:
-		out := make([]Sample, len(r))
-		for i, s := range r {
-			value := float64(s.Value)
-			if s.Histogram != nil {
-				// See QueryRange: a histogram sample has no float value.
-				value = math.NaN()
-			}
-			out[i] = Sample{Labels: labelSetMap(model.LabelSet(s.Metric)), Value: value, Timestamp: s.Timestamp.Time()}
-		}
-		return out, nil
-	case *model.Scalar:
-		return []Sample{{Labels: map[string]string{}, Value: float64(r.Value), Timestamp: r.Timestamp.Time()}}, nil
-	default:
-		return nil, fmt.Errorf("result type %s, want vector or scalar: %w", valueType(v), ErrUnexpectedResult)
 	}
 }
 
