@@ -936,3 +936,50 @@ func TestValuesAccepted(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEListsEveryValue keeps the chart README's values table complete:
+// every key values.schema.json defines (down to the objects passed through
+// whole, such as resources) appears in it as `key`.
+func TestREADMEListsEveryValue(t *testing.T) {
+	var schema schemaNode
+	if err := json.Unmarshal(readFile(t, filepath.Join(chartDir, "values.schema.json")), &schema); err != nil {
+		t.Fatal(err)
+	}
+	readme := string(readFile(t, filepath.Join(chartDir, "README.md")))
+	var keys []string
+	schema.leaves("", &keys)
+	if len(keys) < 50 {
+		t.Fatalf("only %d keys found in values.schema.json", len(keys))
+	}
+	for _, k := range keys {
+		if !strings.Contains(readme, "| `"+k+"` |") {
+			t.Errorf("README.md's values table has no row for `%s`", k)
+		}
+	}
+}
+
+// schemaNode is the part of a JSON schema the README test walks.
+type schemaNode struct {
+	Type       any                    `json:"type"`
+	Properties map[string]*schemaNode `json:"properties"`
+}
+
+// passedWhole are objects the templates copy into a manifest as they are.
+var passedWhole = []string{"resources", "strategy"}
+
+func (n *schemaNode) leaves(prefix string, out *[]string) {
+	last := prefix[strings.LastIndex(prefix, ".")+1:]
+	if len(n.Properties) == 0 || slices.Contains(passedWhole, last) {
+		if prefix != "" && prefix != "global" {
+			*out = append(*out, prefix)
+		}
+		return
+	}
+	for k, child := range n.Properties {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		child.leaves(p, out)
+	}
+}
