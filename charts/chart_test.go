@@ -254,10 +254,18 @@ func checkDeployment(t *testing.T, d *appsv1.Deployment) {
 		if c.Name == "adapter" && c.ReadinessProbe != nil && c.ReadinessProbe.HTTPGet != nil && c.ReadinessProbe.HTTPGet.Scheme != corev1.URISchemeHTTPS {
 			t.Errorf("%s: the adapter serves HTTPS only; probes must use it", id)
 		}
-		// Every volume mount names a volume of the pod.
-		for _, m := range c.VolumeMounts {
+		// Every volume mount names a volume of the pod, and none is nested
+		// in another: a mount point inside a ConfigMap or Secret volume
+		// fights the kubelet's atomic updates of that volume.
+		for i, m := range c.VolumeMounts {
 			if !slices.ContainsFunc(d.Spec.Template.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name }) {
 				t.Errorf("%s: mount %q has no volume", id, m.Name)
+			}
+			for _, o := range c.VolumeMounts[i+1:] {
+				a, b := strings.TrimSuffix(m.MountPath, "/")+"/", strings.TrimSuffix(o.MountPath, "/")+"/"
+				if strings.HasPrefix(a, b) || strings.HasPrefix(b, a) {
+					t.Errorf("%s: mounts %s and %s are nested", id, m.MountPath, o.MountPath)
+				}
 			}
 		}
 	}

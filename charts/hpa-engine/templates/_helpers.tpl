@@ -115,7 +115,7 @@ client. Call with (dict "ctx" $ "maxQueryNames" N).
 */}}
 {{- define "hpa-engine.providerArgs" -}}
 {{- $v := .ctx.Values -}}
-- --config=/etc/hpa-engine/config.yaml
+- --config=/etc/hpa-engine/config/config.yaml
 - {{ printf "--prometheus-url=%s" (include "hpa-engine.prometheusURL" .ctx) | quote }}
 - --prometheus-verb={{ $v.prometheus.verb }}
 - --prometheus-timeout={{ $v.prometheus.timeout }}
