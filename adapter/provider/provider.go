@@ -281,6 +281,9 @@ type customTarget struct {
 	querier Querier
 	gvr     schema.GroupVersionResource
 	gvk     schema.GroupVersionKind
+	// apiVersion and kind are gvk's wire form, computed once per request
+	// rather than once per object of a selection.
+	apiVersion, kind string
 }
 
 // resolveCustom finds the rule that serves a metric of a resource, as the
@@ -313,7 +316,8 @@ func (p *Provider) resolveCustom(info adapter.CustomMetricInfo) (customTarget, e
 	if !ok {
 		return customTarget{}, fmt.Errorf("metric %s: %s: no querier for backend %q", info, cm.Rule.ID(), cm.Rule.Backend)
 	}
-	return customTarget{metric: cm, querier: q, gvr: gvr, gvk: gvk}, nil
+	apiVersion, kind := gvk.ToAPIVersionAndKind()
+	return customTarget{metric: cm, querier: q, gvr: gvr, gvk: gvk, apiVersion: apiVersion, kind: kind}, nil
 }
 
 // GetMetricByName implements adapter.CustomMetricsProvider: one query with
@@ -424,10 +428,9 @@ func totalLen(names []string) int {
 }
 
 func (t customTarget) value(namespace, name string, s hpametrics.Sample, window time.Duration) adapter.CustomMetricValue {
-	apiVersion, kind := t.gvk.ToAPIVersionAndKind()
 	v := adapter.CustomMetricValue{Timestamp: s.Timestamp, Window: window, Value: s.Value}
-	v.DescribedObject.APIVersion = apiVersion
-	v.DescribedObject.Kind = kind
+	v.DescribedObject.APIVersion = t.apiVersion
+	v.DescribedObject.Kind = t.kind
 	v.DescribedObject.Name = name
 	if t.metric.Namespaced {
 		v.DescribedObject.Namespace = namespace
