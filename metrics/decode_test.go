@@ -156,8 +156,8 @@ func TestDecodeQueryResponse(t *testing.T) {
 			},
 		},
 		{
-			name: "whitespace, unknown fields, warnings and infos",
-			body: " {\n\t\"status\" : \"success\", \"extra\": {\"a\":[1,true,null,\"x\\n\"]}, \"data\" : {\"result\" : [ { \"metric\" : { \"pod\" : \"a\" } , \"value\" : [ 1700000000 , \"1\" ] , \"exemplars\": [] } ], \"resultType\" : \"vector\", \"stats\": {}}, \"warnings\":[\"w1\",null], \"infos\":[\"i\"]}\r\n",
+			name:     "whitespace, unknown fields, warnings and infos",
+			body:     " {\n\t\"status\" : \"success\", \"extra\": {\"a\":[1,true,null,\"x\\n\"]}, \"data\" : {\"result\" : [ { \"metric\" : { \"pod\" : \"a\" } , \"value\" : [ 1700000000 , \"1\" ] , \"exemplars\": [] } ], \"resultType\" : \"vector\", \"stats\": {}}, \"warnings\":[\"w1\",null], \"infos\":[\"i\"]}\r\n",
 			want:     []Sample{{Labels: map[string]string{"pod": "a"}, Value: 1, Timestamp: ts}},
 			wantWarn: []string{"w1", ""},
 		},
