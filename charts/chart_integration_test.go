@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"helm.sh/helm/v4/pkg/engine"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
@@ -307,4 +309,144 @@ func TestUpgradeKeepsGeneratedCertificate(t *testing.T) {
 			t.Errorf("APIService %s: caBundle is not the installed CA", a.GetName())
 		}
 	}
+}
+
+// TestRenderedPodsStart runs the binary with each rendered Deployment's
+// args, as the pod would, against the test bed: the configuration and the
+// serving certificate are the rendered ConfigMap's and Secret's, written
+// where the pod mounts them would be; only what a pod gets from its
+// environment is replaced (in-cluster config by --kubeconfig, the ports by
+// free ones on 127.0.0.1, the Prometheus URL by the test bed's). Each must
+// become ready: flags the binary refuses, a configuration it cannot load or
+// a certificate it cannot serve fail here.
+func TestRenderedPodsStart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bin, err := env.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom, err := env.StartPrometheus(ctx, testbed.PrometheusOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prom.Stop()
+	// The Lease lives in the release namespace.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: releaseNamespace}}
+	if _, err := cp.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	for _, vf := range valuesFiles(t) {
+		t.Run(caseName(vf), func(t *testing.T) {
+			r := render(t, vf)
+			dir := t.TempDir()
+			files := podFiles(t, r, dir)
+			for _, d := range r.find("Deployment") {
+				args := containerArgs(t, d)
+				sub := args[0]
+				port := freePort(t)
+				out := []string{sub, "--kubeconfig=" + cp.AdminKubeconfig}
+				for _, a := range args[1:] {
+					name, _, _ := strings.Cut(a, "=")
+					switch name {
+					case "--secure-port":
+						a = fmt.Sprintf("--secure-port=%d", port)
+						out = append(out, "--bind-address=127.0.0.1")
+					case "--rest-address":
+						a = fmt.Sprintf("--rest-address=127.0.0.1:%d", port)
+					case "--prometheus-url":
+						a = "--prometheus-url=" + prom.URL
+					case "--config", "--tls-cert-file", "--tls-private-key-file":
+						_, path, _ := strings.Cut(a, "=")
+						local, ok := files[path]
+						if !ok {
+							t.Fatalf("Deployment %s: %s names %s, which no rendered volume provides", d.GetName(), name, path)
+						}
+						a = name + "=" + local
+					}
+					out = append(out, a)
+				}
+				scheme := "http"
+				if sub == "adapter" {
+					scheme = "https"
+				}
+				p, err := env.StartProcess(ctx, testbed.ProcessOptions{
+					Name:  fmt.Sprintf("%s-%s", caseName(vf), d.GetName()),
+					Path:  bin,
+					Args:  out,
+					Ready: testbed.HTTPReady(fmt.Sprintf("%s://127.0.0.1:%d/readyz", scheme, port)),
+				})
+				if err != nil {
+					t.Errorf("Deployment %s: hpa-engine %s did not become ready: %v", d.GetName(), strings.Join(out, " "), err)
+					continue
+				}
+				p.Stop()
+			}
+		})
+	}
+}
+
+// podFiles writes the files the rendered pods mount (config.yaml from the
+// chart's ConfigMap, tls.crt and tls.key from its Secret) under dir, and
+// maps each path in the pod to its copy.
+func podFiles(t *testing.T, r *rendering, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	write := func(podPath string, data []byte) {
+		local := filepath.Join(dir, filepath.Base(podPath))
+		if err := os.WriteFile(local, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files[podPath] = local
+	}
+	for _, d := range r.find("Deployment") {
+		var dep appsv1.Deployment
+		fromUnstructured(t, d, &dep)
+		for _, m := range dep.Spec.Template.Spec.Containers[0].VolumeMounts {
+			for _, v := range dep.Spec.Template.Spec.Volumes {
+				if v.Name != m.Name {
+					continue
+				}
+				switch {
+				case v.ConfigMap != nil:
+					cm := r.get(t, "ConfigMap", v.ConfigMap.Name)
+					data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+					for k, val := range data {
+						write(m.MountPath+"/"+k, []byte(val))
+					}
+				case v.Secret != nil:
+					rendered := false
+					for _, s := range r.find("Secret") {
+						if s.GetName() != v.Secret.SecretName {
+							continue
+						}
+						rendered = true
+						for _, k := range []string{"tls.crt", "tls.key", "ca.crt"} {
+							write(m.MountPath+"/"+k, secretData(t, s, k))
+						}
+					}
+					if !rendered {
+						// tls.existingSecret: the user's Secret, here holding
+						// the throwaway certificate of provided-tls-values.yaml,
+						// which existing-secret-values.yaml's tls.ca signed.
+						tls := readValues(t, filepath.Join(chartDir, "ci", "provided-tls-values.yaml"))["tls"].(map[string]any)
+						write(m.MountPath+"/tls.crt", []byte(tls["certificate"].(string)))
+						write(m.MountPath+"/tls.key", []byte(tls["key"].(string)))
+						write(m.MountPath+"/ca.crt", []byte(tls["ca"].(string)))
+					}
+				}
+			}
+		}
+	}
+	return files
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
