@@ -46,8 +46,15 @@ verify: lint ## lint, plus checks that go.mod and generated files are up to date
 	bash hack/generate.sh --verify
 
 .PHONY: generate
-generate: ## Regenerate the Autoscaler API's deepcopy and CRD YAML with controller-gen (pinned in hack/tools)
+generate: ## Regenerate the Autoscaler API's deepcopy and CRD YAML with controller-gen (pinned in hack/tools), and the dashboards
 	bash hack/generate.sh
+
+.PHONY: dashboards sync-dashboards
+dashboards: ## Regenerate the Grafana dashboards (dashboards/*.json) from dashboards/*.go and copy them into the chart
+	bash hack/generate.sh --dashboards
+
+sync-dashboards: ## Copy dashboards/*.json into charts/hpa-engine/dashboards/ (make verify fails when the copy is stale)
+	bash hack/generate.sh --sync-dashboards
 
 clean: ## Remove build outputs (keeps .testbin/)
 	rm -rf bin
