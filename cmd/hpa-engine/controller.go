@@ -18,12 +18,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/cache"
@@ -214,46 +216,119 @@ starts the scaler once the CRD appears.`,
 	return cmd
 }
 
-// runController builds the components from cfg and runs them until ctx is
-// done or one of them fails.
+// runController builds the components from cfg over clients of the cluster
+// its kubeconfig names and runs them until ctx is done or one of them fails.
 func runController(ctx context.Context, cfg controllerConfig) error {
 	restCfg, err := kubeConfig(cfg.Kubeconfig)
 	if err != nil {
 		return err
 	}
+	clients, err := clientsFromConfig(restCfg)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	parts, err := buildController(cfg, clients, reg)
+	if err != nil {
+		return err
+	}
+	defer parts.stop()
 
+	klog.InfoS("Starting the recommender and the scaler", "prometheus", cfg.Prometheus.URL, "config", cfg.ConfigFile,
+		"syncPeriod", cfg.Loop.SyncPeriod, "rest", cfg.REST.Address, "leaderElect", cfg.LeaderElection.Enabled)
+	return runAll(ctx, append(parts.runners,
+		func(ctx context.Context) error { return serveHTTP(ctx, cfg.REST.Address, parts.REST) },
+	)...)
+}
+
+// controllerClients are the API clients the controller's components work
+// through: built from the kubeconfig by `controller`, from the in-process
+// stand-in by `demo`, so that both run the same wiring.
+type controllerClients struct {
+	Kube      kubernetes.Interface
+	Dynamic   dynamic.Interface
+	Metadata  metadata.Interface
+	Discovery discovery.DiscoveryInterface
+	// Scales reads and writes the scale subresource of any kind.
+	Scales scale.ScalesGetter
+	// Mapper maps kinds to resources; when it has a Reset method (a
+	// discovery-backed mapper) it is reset every mapperResetPeriod.
+	Mapper meta.RESTMapper
+	// ResourceMetrics answers Resource and ContainerResource metrics; nil
+	// makes them fail as on a cluster without metrics.k8s.io.
+	ResourceMetrics loop.PodMetricsLister
+	// RESTAuthenticator, when set, authenticates the REST API's bearer
+	// tokens instead of TokenReviews sent through Kube.
+	RESTAuthenticator authenticator.Request
+}
+
+// clientsFromConfig builds the clients of a real cluster.
+func clientsFromConfig(restCfg *rest.Config) (controllerClients, error) {
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return controllerClients{}, fmt.Errorf("kubernetes client: %w", err)
 	}
 	disc, err := discovery.NewDiscoveryClientForConfig(restCfg)
 	if err != nil {
-		return fmt.Errorf("discovery client: %w", err)
+		return controllerClients{}, fmt.Errorf("discovery client: %w", err)
 	}
 	metaClient, err := metadata.NewForConfig(restCfg)
 	if err != nil {
-		return fmt.Errorf("metadata client: %w", err)
+		return controllerClients{}, fmt.Errorf("metadata client: %w", err)
 	}
 	resourceClient, err := metricsclient.NewForConfig(restCfg)
 	if err != nil {
-		return fmt.Errorf("resource metrics client: %w", err)
+		return controllerClients{}, fmt.Errorf("resource metrics client: %w", err)
 	}
 	dyn, err := dynamic.NewForConfig(restCfg)
 	if err != nil {
-		return fmt.Errorf("dynamic client: %w", err)
+		return controllerClients{}, fmt.Errorf("dynamic client: %w", err)
 	}
-
-	// The in-process provider, built as `hpa-engine adapter` builds it.
-	prov, err := newPromProvider(cfg.ConfigFile, cfg.Provider, cfg.Prometheus, disc, metaClient, reg)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	scales, err := scale.NewForConfig(restCfg, mapper, dynamic.LegacyAPIPathResolverFunc, scale.NewDiscoveryScaleKindResolver(disc))
 	if err != nil {
-		return err
+		return controllerClients{}, fmt.Errorf("scale client: %w", err)
+	}
+	return controllerClients{
+		Kube:            client,
+		Dynamic:         dyn,
+		Metadata:        metaClient,
+		Discovery:       disc,
+		Scales:          scales,
+		Mapper:          mapper,
+		ResourceMetrics: loop.NewResourceMetrics(resourceClient, discovery.ToDiscoveryInterfaceWithContext(disc), 0, nil),
+	}, nil
+}
+
+// controllerParts are the controller's built components: what must run, and
+// what `demo` reads besides.
+type controllerParts struct {
+	// Provider is the in-process Prometheus provider.
+	Provider *promProvider
+	// Store holds the loop's latest recommendations.
+	Store loop.Store
+	// REST is the REST API's handler; the caller serves it.
+	REST http.Handler
+	// runners run the provider, the mapper resets, the informers and the
+	// loop, and the scaler, until their context is done.
+	runners []func(context.Context) error
+	// stop releases what building started (the event broadcaster).
+	stop func()
+}
+
+// buildController builds the provider, the loop, the scaler and the REST
+// handler over clients, registering their metrics with reg.
+func buildController(cfg controllerConfig, c controllerClients, reg *prometheus.Registry) (*controllerParts, error) {
+	// The in-process provider, built as `hpa-engine adapter` builds it.
+	prov, err := newPromProvider(cfg.ConfigFile, cfg.Provider, cfg.Prometheus, c.Discovery, c.Metadata, reg)
+	if err != nil {
+		return nil, err
 	}
 
 	// Informers: the HPAs (read only), the built-in workloads and the pods,
 	// without managedFields, which nothing here reads.
-	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(stripManagedFields))
+	factory := informers.NewSharedInformerFactoryWithOptions(c.Kube, 0, informers.WithTransform(stripManagedFields))
 	hpas := factory.Autoscaling().V2().HorizontalPodAutoscalers()
 	deployments := factory.Apps().V1().Deployments()
 	statefulSets := factory.Apps().V1().StatefulSets()
@@ -268,68 +343,59 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 	// The Autoscalers, started apart from the others (see runScaler): a
 	// dynamic informer over a resource the server does not serve would never
 	// sync. Until it runs, its lister is empty.
-	autoscalers := scaler.NewAutoscalerInformer(dyn, "", 0)
+	autoscalers := scaler.NewAutoscalerInformer(c.Dynamic, "", 0)
 	autoscalerSource := scaler.NewAutoscalerSource(autoscalers.Lister())
 
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
-	scales, err := scale.NewForConfig(restCfg, mapper, dynamic.LegacyAPIPathResolverFunc, scale.NewDiscoveryScaleKindResolver(disc))
-	if err != nil {
-		return fmt.Errorf("scale client: %w", err)
-	}
 	l, err := loop.New(cfg.Loop, loop.Deps{
 		Sources: []loop.TargetSource{loop.NewHPASource(hpas.Lister()), autoscalerSource},
 		Scales: loop.NewScales(loop.WorkloadListers{
 			Deployments:  deployments.Lister(),
 			StatefulSets: statefulSets.Lister(),
 			ReplicaSets:  replicaSets.Lister(),
-		}, scales, mapper),
+		}, c.Scales, c.Mapper),
 		Pods:            pods.Lister(),
 		Metrics:         inprocess.New(prov.Provider, prov.Provider),
-		ResourceMetrics: loop.NewResourceMetrics(resourceClient, discovery.ToDiscoveryInterfaceWithContext(disc), 0, nil),
-		Mapper:          mapper,
+		ResourceMetrics: c.ResourceMetrics,
+		Mapper:          c.Mapper,
 		Instruments:     loop.NewMetrics(reg),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 
-	rec, stopEvents, err := scaler.NewEventRecorder(client.CoreV1())
+	rec, stopEvents, err := scaler.NewEventRecorder(c.Kube.CoreV1())
 	if err != nil {
-		return fmt.Errorf("event recorder: %w", err)
+		return nil, fmt.Errorf("event recorder: %w", err)
 	}
-	defer stopEvents()
 	sc, err := scaler.New(scaler.Config{StaleAfter: 2 * cfg.Loop.SyncPeriod}, scaler.Deps{
 		Autoscalers:     autoscalerSource,
 		Recommendations: l.Store(),
-		Scales:          scales,
-		Mapper:          mapper,
-		Status:          scaler.NewDynamicStatusClient(dyn),
+		Scales:          c.Scales,
+		Mapper:          c.Mapper,
+		Status:          scaler.NewDynamicStatusClient(c.Dynamic),
 		Recorder:        rec,
 		Metrics:         scaler.NewMetrics(reg),
 	})
 	if err != nil {
-		return err
+		stopEvents()
+		return nil, err
 	}
 	lec := cfg.LeaderElection
-	lec.Leases = client.CoordinationV1()
+	lec.Leases = c.Kube.CoordinationV1()
 
 	handler, err := api.New(cfg.REST, api.Deps{
-		Store:       l.Store(),
-		TokenReview: client.AuthenticationV1(),
-		Metrics:     promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Ready:       func() error { return errors.Join(prov.Ready(), l.Ready()) },
+		Store:         l.Store(),
+		Authenticator: c.RESTAuthenticator,
+		TokenReview:   c.Kube.AuthenticationV1(),
+		Metrics:       promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Ready:         func() error { return errors.Join(prov.Ready(), l.Ready()) },
 	})
 	if err != nil {
-		return err
+		stopEvents()
+		return nil, err
 	}
 
-	klog.InfoS("Starting the recommender and the scaler", "prometheus", cfg.Prometheus.URL, "config", cfg.ConfigFile,
-		"syncPeriod", cfg.Loop.SyncPeriod, "rest", cfg.REST.Address, "leaderElect", lec.Enabled)
-	return runAll(ctx, append(prov.runners(),
-		func(ctx context.Context) error {
-			wait.UntilWithContext(ctx, func(context.Context) { mapper.Reset() }, mapperResetPeriod)
-			return nil
-		},
+	runners := append(prov.runners(),
 		func(ctx context.Context) error {
 			factory.Start(ctx.Done())
 			defer factory.Shutdown()
@@ -341,13 +407,19 @@ func runController(ctx context.Context, cfg controllerConfig) error {
 			waitForDiscovery(ctx, prov.Ready)
 			return l.Run(ctx)
 		},
-		func(ctx context.Context) error { return serveHTTP(ctx, cfg.REST.Address, handler) },
 		func(ctx context.Context) error {
 			return runScaler(ctx, autoscalers.Informer(), func(ctx context.Context) (bool, error) {
-				return resourceServed(ctx, disc, v1alpha1.GroupVersionResource)
+				return resourceServed(ctx, c.Discovery, v1alpha1.GroupVersionResource)
 			}, lec, sc.Run)
 		},
-	)...)
+	)
+	if r, ok := c.Mapper.(interface{ Reset() }); ok {
+		runners = append(runners, func(ctx context.Context) error {
+			wait.UntilWithContext(ctx, func(context.Context) { r.Reset() }, mapperResetPeriod)
+			return nil
+		})
+	}
+	return &controllerParts{Provider: prov, Store: l.Store(), REST: handler, runners: runners, stop: stopEvents}, nil
 }
 
 // crdPollPeriod is how often the controller asks discovery whether the

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the demo's writers and the test's
+// reads at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// curlLine matches the commands the banner prints:
+// curl -s[k] [-H '<header>'] '<url>'.
+var curlLine = regexp.MustCompile(`(?m)^  curl -s(k?)(?: -H '([^']+)')? '([^']+)'$`)
+
+// TestDemo runs the whole demo at high speed: one demo day in about 40 s.
+// It must scale a target up and, once the load falls and the scale-down
+// window has passed, down again; every printed curl command must answer 200
+// with the body it promises while the demo runs.
+func TestDemo(t *testing.T) {
+	o := newDemoOptions()
+	o.Duration = 45 * time.Second
+	o.Speed = 2000
+	o.Interval = 5 * time.Second
+	o.SyncPeriod = time.Second
+	o.ScaleDownWindow = 5 * time.Second
+	if errs := o.Validate(); len(errs) > 0 {
+		t.Fatalf("options: %v", errs)
+	}
+	out := &syncBuffer{}
+	type result struct {
+		summary demoSummary
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := runDemo(context.Background(), o, out)
+		done <- result{s, err}
+	}()
+
+	// The curl commands, once the first recommendations are in.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "==>") && !strings.Contains(out.String(), "DESIRED") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no table nor scale event within 30 s; output:\n%s", out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cmds := curlLine.FindAllStringSubmatch(out.String(), -1)
+	if len(cmds) != len(demoCurls(demoEndpoints{})) {
+		t.Fatalf("found %d curl commands, want %d; output:\n%s", len(cmds), len(demoCurls(demoEndpoints{})), out.String())
+	}
+	for _, c := range cmds {
+		checkCurl(t, c[1] == "k", c[2], c[3])
+	}
+
+	res := <-done
+	if res.err != nil {
+		t.Fatalf("runDemo = %v; output:\n%s", res.err, out.String())
+	}
+	var up, down bool
+	upAt := map[string]time.Duration{}
+	for _, e := range res.summary.Events {
+		if e.To > e.From {
+			up = true
+			if _, ok := upAt[e.Target]; !ok {
+				upAt[e.Target] = e.At
+			}
+		}
+		if at, ok := upAt[e.Target]; ok && e.To < e.From && e.At > at {
+			down = true
+		}
+	}
+	if !up || !down {
+		t.Errorf("scaled up: %v, then down: %v; want both. Events %+v; output:\n%s", up, down, res.summary.Events, out.String())
+	}
+	if !strings.Contains(out.String(), "demo stopped after") {
+		t.Errorf("no summary at the end; output:\n%s", out.String())
+	}
+	t.Logf("output:\n%s", out.String())
+}
+
+// checkCurl runs one printed command with net/http and checks that it
+// answers 200 with the kind of body its URL promises.
+func checkCurl(t *testing.T, insecure bool, header, url string) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	if insecure {
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the demo's self-signed certificate, as curl -k
+	}
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatalf("request %s: %v", url, err)
+	}
+	if header != "" {
+		k, v, ok := strings.Cut(header, ": ")
+		if !ok {
+			t.Fatalf("header %q of %s: want key: value", header, url)
+		}
+		req.Header.Set(k, v)
+	}
+	want := map[string]string{
+		"/api/v1/recommendations/": `"Autoscaler"`,
+		"/api/v1/recommendations":  `"worker"`,
+		"/metrics":                 "hpa_engine_",
+		"custom.metrics.k8s.io":    `"MetricValueList"`,
+		"external.metrics.k8s.io":  `"ExternalMetricValueList"`,
+		"/api/v1/query":            `"vector"`,
+	}
+	var marker string
+	for _, key := range []string{"/api/v1/recommendations/", "/api/v1/recommendations", "/metrics", "custom.metrics.k8s.io", "external.metrics.k8s.io", "/api/v1/query"} {
+		if strings.Contains(url, key) {
+			marker = want[key]
+			break
+		}
+	}
+	if marker == "" {
+		t.Fatalf("no expectation for %s", url)
+	}
+	// The provider's first series discovery may still be under way.
+	var (
+		code int
+		body []byte
+	)
+	for range 20 {
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("GET %s: body: %v", url, err)
+		}
+		code = resp.StatusCode
+		if code == http.StatusOK && bytes.Contains(body, []byte(marker)) {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Errorf("GET %s = %d, want 200 with %s; body:\n%s", url, code, marker, body)
+}
