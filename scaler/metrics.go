@@ -35,7 +35,7 @@ type Metrics struct {
 // unregistered. A nil *Metrics records nothing.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
-	return &Metrics{
+	m := &Metrics{
 		rescales: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hpa_engine_scaler_rescales_total",
 			Help: "Scale operations the scaler attempted on an Autoscaler's target, by direction (up, down) and outcome (success, failure, dry_run).",
@@ -54,6 +54,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		targets: map[types.NamespacedName]bool{},
 	}
+	// Every action and reason starts at 0, so that a rate over them is 0
+	// rather than no data until the first one.
+	for _, a := range []Action{ActionRescaled, ActionDryRun, ActionHold, ActionFailed, ActionPaused} {
+		m.actions.WithLabelValues(string(a))
+	}
+	for _, r := range []string{ReasonFailedGetScale, ReasonFailedRescale, ReasonFailedUpdateStatus} {
+		m.errors.WithLabelValues(r)
+	}
+	return m
 }
 
 func (m *Metrics) action(out Outcome, namespace, name string, from, to int32) {

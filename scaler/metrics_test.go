@@ -50,12 +50,16 @@ func TestMetrics(t *testing.T) {
 	want := `
 # HELP hpa_engine_scaler_actions_total Recommendations the scaler acted on, by what it did (Rescaled, DryRun, Hold, Failed; Paused when it became paused).
 # TYPE hpa_engine_scaler_actions_total counter
+hpa_engine_scaler_actions_total{action="DryRun"} 0
 hpa_engine_scaler_actions_total{action="Failed"} 1
+hpa_engine_scaler_actions_total{action="Hold"} 0
 hpa_engine_scaler_actions_total{action="Paused"} 1
 hpa_engine_scaler_actions_total{action="Rescaled"} 2
 # HELP hpa_engine_scaler_errors_total Errors of the scaler, by upstream's event reason (FailedGetScale, FailedRescale, FailedUpdateStatus).
 # TYPE hpa_engine_scaler_errors_total counter
 hpa_engine_scaler_errors_total{reason="FailedGetScale"} 1
+hpa_engine_scaler_errors_total{reason="FailedRescale"} 0
+hpa_engine_scaler_errors_total{reason="FailedUpdateStatus"} 0
 # HELP hpa_engine_scaler_rescales_total Scale operations the scaler attempted on an Autoscaler's target, by direction (up, down) and outcome (success, failure, dry_run).
 # TYPE hpa_engine_scaler_rescales_total counter
 hpa_engine_scaler_rescales_total{direction="down",kind="Autoscaler",name="down",namespace="ns",outcome="success"} 1

@@ -49,7 +49,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	target := []string{"namespace", "kind", "name"}
-	return &Metrics{
+	m := &Metrics{
 		desired: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hpa_engine_recommender_desired_replicas",
 			Help: "Replica count the recommender computed for a target in the last cycle.",
@@ -96,6 +96,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Metric source calls by API (custom, external, resource) and outcome (success, error).",
 		}, []string{"api", "outcome"}),
 	}
+	// Every reason and outcome starts at 0, so that a rate over them is 0
+	// rather than no data until the first error.
+	for _, r := range []string{ReasonFailedGetScale, ReasonFailedListPods, ReasonInvalidInput, ReasonFailedComputeReplicas, ReasonFailedListTargets} {
+		m.errors.WithLabelValues(r)
+	}
+	for _, api := range []string{"custom", "external", "resource"} {
+		for _, outcome := range []string{"success", "error"} {
+			m.sourceCall.WithLabelValues(api, outcome)
+		}
+	}
+	return m
 }
 
 func (m *Metrics) observeTarget(namespace, kind, name string, rec Recommendation, metricLabels []string) {

@@ -48,6 +48,10 @@ hpa_engine_recommender_queries_per_cycle 2
 # HELP hpa_engine_recommender_target_errors_total Targets for which a cycle could not compute a usable recommendation, by reason.
 # TYPE hpa_engine_recommender_target_errors_total counter
 hpa_engine_recommender_target_errors_total{reason="FailedComputeReplicas"} 1
+hpa_engine_recommender_target_errors_total{reason="FailedGetScale"} 0
+hpa_engine_recommender_target_errors_total{reason="FailedListPods"} 0
+hpa_engine_recommender_target_errors_total{reason="FailedListTargets"} 0
+hpa_engine_recommender_target_errors_total{reason="InvalidInput"} 0
 `
 	names := []string{
 		"hpa_engine_recommender_current_replicas", "hpa_engine_recommender_desired_replicas",
