@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -22,9 +21,9 @@ import (
 // second map: at 1,000 pods that was about ten times the cost of reading the
 // body. This decoder reads each byte once and builds one map per sample.
 //
-// It is strict on purpose. It accepts what Prometheus, Thanos, Mimir and
-// VictoriaMetrics send and everything it accepts, client_golang accepts with
-// the same meaning (FuzzDecodeQuery checks this against client_golang's own
+// It is strict on purpose. It accepts the answers of Prometheus' HTTP API as
+// Prometheus writes them (any key order, unknown fields skipped), and
+// everything it accepts client_golang accepts with the same meaning (FuzzDecodeQuery checks this against client_golang's own
 // decoding). Where client_golang would quietly guess (a sample without a
 // value becoming 0 at the epoch, a null element, a duplicate key, extra
 // array elements) this decoder reports an error instead.
@@ -889,13 +888,11 @@ func (d *decoder) number() (string, error) {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-var errTooDeep = errors.New("nesting too deep")
-
 // skip checks and passes over one value of any kind: fields this decoder
 // does not use must still be valid JSON, as they are for client_golang.
 func (d *decoder) skip(depth int) error {
 	if depth > maxSkipDepth {
-		return d.fail("%v", errTooDeep)
+		return d.fail("nesting deeper than %d", maxSkipDepth)
 	}
 	d.ws()
 	if d.pos >= len(d.s) {
