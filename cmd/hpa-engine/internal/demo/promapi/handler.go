@@ -379,6 +379,11 @@ func parseTime(s string) (time.Time, error) {
 // duration (5m, 1h30m).
 func parseDuration(s string) (time.Duration, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		// Decimal seconds parse exactly as a Go duration; exponents and
+		// the like go through the float.
+		if d, err := time.ParseDuration(s + "s"); err == nil {
+			return d, nil
+		}
 		d := f * float64(time.Second)
 		if math.IsNaN(d) || d >= math.MaxInt64 || d <= math.MinInt64 {
 			return 0, fmt.Errorf("cannot parse %q to a valid duration", s)
