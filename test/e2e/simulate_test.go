@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"os"
@@ -149,4 +150,80 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return rows
+}
+
+// BenchmarkSimulateDay pushes a day of history at 15 s for two pods into the
+// real Prometheus (within its one-day out-of-order window) and times
+// `hpa-engine simulate` over it, end to end: process start, series
+// discovery, the range query and the replay of 5,761 steps. It reports steps
+// per second.
+func BenchmarkSimulateDay(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const steps = 5761
+	to := time.Now().UTC().Truncate(time.Minute).Add(-5 * time.Minute)
+	from := to.Add(-(steps - 1) * 15 * time.Second)
+	var samples []testbed.Sample
+	for _, pod := range []string{"bench-0", "bench-1"} {
+		for i := range steps {
+			v := 300.0
+			if i%480 < 120 {
+				v = 900
+			}
+			samples = append(samples, testbed.Sample{
+				Labels: map[string]string{"__name__": "e2e_pod_load", "namespace": "sim-bench", "pod": pod},
+				Value:  v,
+				Time:   from.Add(time.Duration(i) * 15 * time.Second),
+			})
+		}
+	}
+	if err := prom.Push(ctx, samples...); err != nil {
+		b.Fatal(err)
+	}
+	bin, err := env.BuildEngine(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	cfgFile, hpaFile := filepath.Join(dir, "adapter-config.yaml"), filepath.Join(dir, "hpa.yaml")
+	hpa, err := os.ReadFile(filepath.Join(stepLoadDir, "hpa.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hpa = bytes.Replace(bytes.Replace(hpa, []byte("namespace: sim"), []byte("namespace: sim-bench"), 1), []byte("name: web\n"), []byte("name: bench\n"), -1)
+	if err := os.WriteFile(cfgFile, []byte(adapterConfig), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(hpaFile, hpa, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	for b.Loop() {
+		cmd := exec.CommandContext(ctx, bin, "simulate", "-f", hpaFile, "--config", cfgFile, "--prometheus-url", prom.URL,
+			"--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--step", "15s", "-o", "json")
+		var stderr bytes.Buffer
+		stdout.Reset()
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("hpa-engine simulate: %v\n%s", err, stderr.String())
+		}
+	}
+	b.ReportMetric(float64(steps)*float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	// The figure is only worth something if every step had data.
+	var tl struct {
+		Steps []struct {
+			Load []*float64 `json:"load"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &tl); err != nil {
+		b.Fatal(err)
+	}
+	if len(tl.Steps) != steps {
+		b.Fatalf("%d steps, want %d", len(tl.Steps), steps)
+	}
+	for i, s := range tl.Steps {
+		if len(s.Load) != 1 || s.Load[0] == nil || *s.Load[0] < 600 {
+			b.Fatalf("step %d: load %v, want the two pods' total", i, s.Load)
+		}
+	}
 }
