@@ -118,6 +118,8 @@ func newDemoCommand() *cobra.Command { return demoCommand(newDemoOptions()) }
 
 // demoCommand builds the command over o, which its flags fill.
 func demoCommand(o *demoOptions) *cobra.Command {
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the engine end to end on an embedded Prometheus and an in-process cluster",
@@ -135,13 +137,19 @@ commands. It runs until Ctrl-C or --duration.`,
 			if errs := o.Validate(); len(errs) > 0 {
 				return errors.Join(errs...)
 			}
+			// The table is the demo's output: the components' info logs
+			// would bury it, so they are dropped unless -v asks for them.
+			// Errors still reach stderr.
+			if v := klogFlags.Lookup("v"); v != nil && v.Value.String() == "0" {
+				klog.LogToStderr(false)
+				klog.SetOutput(io.Discard)
+				defer klog.LogToStderr(true)
+			}
 			_, err := runDemo(cmd.Context(), o, cmd.OutOrStdout())
 			return err
 		},
 	}
 	o.AddFlags(cmd.Flags())
-	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(klogFlags)
 	cmd.Flags().AddGoFlag(klogFlags.Lookup("v"))
 	return cmd
 }

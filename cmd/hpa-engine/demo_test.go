@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -50,6 +51,9 @@ func TestDemo(t *testing.T) {
 	if errs := o.Validate(); len(errs) > 0 {
 		t.Fatalf("options: %v", errs)
 	}
+	// The demo's temporary directory must be gone when it returns.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	out := &syncBuffer{}
 	type result struct {
 		summary demoSummary
@@ -96,6 +100,9 @@ func TestDemo(t *testing.T) {
 	}
 	if !up || !down {
 		t.Errorf("scaled up: %v, then down: %v; want both. Events %+v; output:\n%s", up, down, res.summary.Events, out.String())
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) > 0 {
+		t.Errorf("temporary directory after the demo: %v, %v; want it empty", left, err)
 	}
 	if !strings.Contains(out.String(), "demo stopped after") {
 		t.Errorf("no summary at the end; output:\n%s", out.String())
@@ -162,4 +169,42 @@ func checkCurl(t *testing.T, insecure bool, header, url string) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Errorf("GET %s = %d, want 200 with %s; body:\n%s", url, code, marker, body)
+}
+
+func TestDemoOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*demoOptions)
+		want   int
+	}{
+		{name: "defaults", modify: func(*demoOptions) {}},
+		{name: "negative duration", modify: func(o *demoOptions) { o.Duration = -time.Second }, want: 1},
+		{name: "zero speed", modify: func(o *demoOptions) { o.Speed = 0 }, want: 1},
+		{name: "zero interval and sync period", modify: func(o *demoOptions) { o.Interval, o.SyncPeriod = 0, 0 }, want: 2},
+		{name: "window over an hour", modify: func(o *demoOptions) { o.ScaleDownWindow = 2 * time.Hour }, want: 1},
+		{name: "ports out of range", modify: func(o *demoOptions) { o.PrometheusPort, o.AdapterPort, o.RESTPort = -1, 70000, 8080 }, want: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newDemoOptions()
+			tt.modify(o)
+			if errs := o.Validate(); len(errs) != tt.want {
+				t.Errorf("Validate = %v, want %d errors", errs, tt.want)
+			}
+		})
+	}
+}
+
+func TestDemoCommandFlags(t *testing.T) {
+	cmd := newDemoCommand()
+	for _, name := range []string{"duration", "speed", "interval", "sync-period", "scale-down-window", "prometheus-port", "adapter-port", "rest-port", "v"} {
+		if cmd.Flags().Lookup(name) == nil {
+			t.Errorf("flag --%s missing", name)
+		}
+	}
+	cmd.SetArgs([]string{"--speed", "0"})
+	cmd.SetOut(io.Discard)
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--speed") {
+		t.Errorf("Execute with --speed 0 = %v, want the --speed error", err)
+	}
 }
