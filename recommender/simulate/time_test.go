@@ -70,3 +70,27 @@ func TestParseStep(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseTime: any text either parses or fails with ErrInvalid, never
+// panics, and a parsed time is whole milliseconds.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"now", "-24h", "now-90m", "+1h", "-7d", "2026-11-26T08:00:00Z", "2026-11-26T09:00:00.0015+01:00", "", "d", "now-", "-9999999999d", "15"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 27, 12, 0, 0, 123456789, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTime(s, now)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("ParseTime(%q): %v does not wrap ErrInvalid", s, err)
+			}
+			return
+		}
+		if got.Nanosecond()%int(time.Millisecond) != 0 {
+			t.Fatalf("ParseTime(%q) = %s: not whole milliseconds", s, got)
+		}
+		if d, err := ParseStep(s); err == nil && d <= 0 {
+			t.Fatalf("ParseStep(%q) = %s: not positive", s, d)
+		}
+	})
+}
