@@ -395,3 +395,28 @@ func promClientConfig(url string) hpametrics.ClientConfig {
 	cc.URL = url
 	return cc
 }
+
+// FuzzParseManifest: any bytes parse into a target with a scale target and
+// a kind, or fail with simulate.ErrInvalid; nothing panics.
+func FuzzParseManifest(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join(stepLoadDir, "hpa.yaml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"apiVersion":"autoscaling.hpa-engine.io/v1alpha1","kind":"Autoscaler","metadata":{"name":"w"},"spec":{"maxReplicas":3,"scaleTargetRef":{"kind":"StatefulSet","name":"w"}}}`))
+	f.Add([]byte("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec: {maxReplicas: 0}\n"))
+	f.Add([]byte("- a\n- b\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := parseManifest(b)
+		if err != nil {
+			if !errors.Is(err, simulate.ErrInvalid) {
+				t.Fatalf("error %v does not wrap simulate.ErrInvalid", err)
+			}
+			return
+		}
+		if got.Kind == "" || got.Namespace == "" || got.Spec.ScaleTargetRef.Name == "" || got.Spec.MaxReplicas < 1 {
+			t.Fatalf("accepted an incomplete target %+v", got)
+		}
+	})
+}
