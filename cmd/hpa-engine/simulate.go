@@ -152,7 +152,7 @@ What is modelled, since the replayed replica count is not the one of the time:
     series whose pod label matches --pod-name, whole (by default
     <scaleTargetRef.name>-.+, the names of a Deployment's or a StatefulSet's
     pods: a Deployment "web" also matches the pods of a Deployment "web-api"
-    in the same namespace, so narrow it then, e.g. --pod-name 'web-[a-f0-9]+-[a-z0-9]+').
+    in the same namespace, so narrow it then, e.g. --pod-name 'web-[a-z0-9]+-[a-z0-9]{5}').
     --series-selector narrows the series by their own labels when they carry
     the pods' labels (--series-selector app=web).
   - Object and External metrics are used as they are; the algorithm divides
