@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -571,14 +572,19 @@ func (d *display) printTable(ctx context.Context) {
 			row[6], row[7] = strconv.Itoa(int(spec)), strconv.Itoa(int(ready))
 		}
 		if rec, ok := d.store.Get(demo.Namespace, loop.KindAutoscaler, t.Name); ok {
-			if len(rec.Result.Proposals) > 0 {
-				p := rec.Result.Proposals[0]
-				row[3] = demoQuantity(p.Current.AverageValue, p.Current.Value) + "/" +
-					demoQuantity(p.Target.AverageValue, p.Target.Value)
-				row[4] = strconv.Itoa(int(p.Replicas))
+			// One value and proposal per metric, comma-separated.
+			var values, proposals []string
+			for _, p := range rec.Result.Proposals {
 				if p.Error != "" {
-					row[3], row[4] = "error", "-"
+					values, proposals = append(values, "error"), append(proposals, "-")
+					continue
 				}
+				values = append(values, demoQuantity(p.Current.AverageValue, p.Current.Value)+"/"+
+					demoQuantity(p.Target.AverageValue, p.Target.Value))
+				proposals = append(proposals, strconv.Itoa(int(p.Replicas)))
+			}
+			if len(values) > 0 {
+				row[3], row[4] = strings.Join(values, ", "), strings.Join(proposals, ", ")
 			}
 			if rec.Error == "" {
 				row[5] = strconv.Itoa(int(rec.Result.DesiredReplicas))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +56,7 @@ func TestDemo(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	out := &syncBuffer{}
+	goroutines := runtime.NumGoroutine()
 	type result struct {
 		summary demoSummary
 		err     error
@@ -101,6 +103,20 @@ func TestDemo(t *testing.T) {
 	if !up || !down {
 		t.Errorf("scaled up: %v, then down: %v; want both. Events %+v; output:\n%s", up, down, res.summary.Events, out.String())
 	}
+	// Every goroutine the demo started has stopped; the test's own HTTP
+	// connections are closed first. A few may take a moment to return.
+	http.DefaultClient.CloseIdleConnections()
+	var now int
+	for range 50 {
+		if now = runtime.NumGoroutine(); now <= goroutines {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if now > goroutines {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines after the demo, %d before:\n%s", now, goroutines, buf[:runtime.Stack(buf, true)])
+	}
 	if left, err := os.ReadDir(tmp); err != nil || len(left) > 0 {
 		t.Errorf("temporary directory after the demo: %v, %v; want it empty", left, err)
 	}
@@ -115,6 +131,7 @@ func TestDemo(t *testing.T) {
 func checkCurl(t *testing.T, insecure bool, header, url string) {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
 	if insecure {
 		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the demo's self-signed certificate, as curl -k
 	}
