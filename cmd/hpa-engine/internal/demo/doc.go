@@ -9,5 +9,6 @@
 // It owns the scenario's content only. It must not import the engine's
 // adapter, recommender or scaler packages (only the Autoscaler API types):
 // the command wires the production components over the stand-ins, so that
-// the demo runs the real code paths rather than copies.
+// the demo runs the real code paths rather than copies. (Its tests load the
+// adapter configuration with adapter/config, as the adapter will.)
 package demo
