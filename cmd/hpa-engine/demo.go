@@ -338,10 +338,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 	)...)
 	summary := demoSummary{Endpoints: ep, Events: d.timeline()}
 	d.printSummary(summary.Events)
-	if err != nil {
-		return summary, err
-	}
-	return summary, nil
+	return summary, err
 }
 
 // demoListen listens on 127.0.0.1: on port when set, else on the fixed

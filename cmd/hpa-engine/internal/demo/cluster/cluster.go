@@ -269,7 +269,8 @@ func (c *Cluster) reconcileDeployment(ctx context.Context, d *appsv1.Deployment)
 		want = *d.Spec.Replicas
 	}
 	now := c.cfg.Now()
-	// Surplus pods go first those not ready, then the youngest, as the
+	// Ready pods sort first and, among equals, the oldest: surplus pods are
+	// taken from the end (not ready first, then the youngest), as the
 	// ReplicaSet controller ranks them.
 	slices.SortFunc(pods, func(a, b corev1.Pod) int {
 		if ra, rb := IsReady(&a), IsReady(&b); ra != rb {

@@ -70,8 +70,7 @@ func Open(cfg Config) (*Store, error) {
 // visible to queries.
 func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.Appender(ctx) }
 
-// Close flushes nothing to disk on purpose (the directory is temporary) and
-// releases the TSDB.
+// Close releases the TSDB; the caller removes its directory.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close tsdb: %w", err)
