@@ -146,8 +146,7 @@ commands. It runs until Ctrl-C or --duration.`,
 				klog.SetOutput(io.Discard)
 				defer klog.LogToStderr(true)
 			}
-			_, err := runDemo(cmd.Context(), o, cmd.OutOrStdout())
-			return err
+			return runDemo(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
 	o.AddFlags(cmd.Flags())
@@ -170,16 +169,10 @@ type scaleEvent struct {
 	From, To int32
 }
 
-// demoSummary is what a demo run did, for the final lines and for tests.
-type demoSummary struct {
-	Endpoints demoEndpoints
-	Events    []scaleEvent
-}
-
 // runDemo runs the demo until ctx is done or o.Duration has passed, writing
 // the banner and the tables to out. Every goroutine has stopped and the
 // temporary directory is removed when it returns.
-func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, error) {
+func runDemo(ctx context.Context, o *demoOptions, out io.Writer) error {
 	if o.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
@@ -188,7 +181,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 	start := time.Now()
 	dir, err := os.MkdirTemp("", "hpa-engine-demo-")
 	if err != nil {
-		return demoSummary{}, fmt.Errorf("temporary directory: %w", err)
+		return fmt.Errorf("temporary directory: %w", err)
 	}
 	defer func() {
 		if err := os.RemoveAll(dir); err != nil {
@@ -198,7 +191,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 
 	store, err := promapi.Open(promapi.Config{Dir: filepath.Join(dir, "tsdb")})
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	defer func() {
 		if err := store.Close(); err != nil {
@@ -221,19 +214,19 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 	}
 	promLn, err := listen(o.PrometheusPort, demoPrometheusPort)
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	adapterLn, err := listen(o.AdapterPort, demoAdapterPort)
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	restLn, err := listen(o.RESTPort, demoRESTPort)
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	token, err := randomToken()
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	ep := demoEndpoints{
 		Prometheus: "http://" + promLn.Addr().String(),
@@ -253,25 +246,25 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 	}
 	cl, err := cluster.New(ccfg)
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	gen, err := load.New(lcfg, load.Deps{Storage: store, Pods: cl})
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	// The first samples are in before the provider's first series
 	// discovery, so that it finds every metric at once.
 	if err := cl.Reconcile(ctx); err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	if err := gen.Tick(ctx); err != nil {
-		return demoSummary{}, err
+		return err
 	}
 
 	// The production components over the stand-in.
 	configFile := filepath.Join(dir, "adapter-config.yaml")
 	if err := os.WriteFile(configFile, demo.AdapterConfig(), 0o600); err != nil {
-		return demoSummary{}, fmt.Errorf("write adapter configuration: %w", err)
+		return fmt.Errorf("write adapter configuration: %w", err)
 	}
 	co := newControllerOptions()
 	co.ConfigFile = configFile
@@ -281,7 +274,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 	co.REST.Auth = true
 	cfg, err := co.Config()
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	authn := bearertoken.New(tokenfile.New(map[string]*user.DefaultInfo{
 		token: {Name: "demo", Groups: []string{user.AllAuthenticated}},
@@ -298,13 +291,13 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 		RESTAuthenticator: authn,
 	}, reg)
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	defer parts.stop()
 
 	serving, err := demoSecureServing(adapterLn)
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 	adapterServer, err := adapter.New(adapter.Config{
 		SecureServing:   serving,
@@ -320,7 +313,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 		Registerer: reg,
 	})
 	if err != nil {
-		return demoSummary{}, err
+		return err
 	}
 
 	printBanner(out, ep, o)
@@ -336,9 +329,8 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) (demoSummary, e
 		adapterServer.Run,
 		d.run(o.Interval),
 	)...)
-	summary := demoSummary{Endpoints: ep, Events: d.timeline()}
-	d.printSummary(summary.Events)
-	return summary, err
+	d.printSummary(d.timeline())
+	return err
 }
 
 // demoListen listens on 127.0.0.1: on port when set, else on the fixed

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,28 +44,18 @@ var curlLine = regexp.MustCompile(`(?m)^  curl -s(k?)(?: -H '([^']+)')? '([^']+)
 // window has passed, down again; every printed curl command must answer 200
 // with the body it promises while the demo runs.
 func TestDemo(t *testing.T) {
-	o := newDemoOptions()
-	o.Duration = 45 * time.Second
-	o.Speed = 2000
-	o.Interval = 5 * time.Second
-	o.SyncPeriod = time.Second
-	o.ScaleDownWindow = 5 * time.Second
-	if errs := o.Validate(); len(errs) > 0 {
-		t.Fatalf("options: %v", errs)
-	}
+	args := []string{"--duration", "45s", "--speed", "2000", "--interval", "5s", "--sync-period", "1s", "--scale-down-window", "5s"}
 	// The demo's temporary directory must be gone when it returns.
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	out := &syncBuffer{}
 	goroutines := runtime.NumGoroutine()
-	type result struct {
-		summary demoSummary
-		err     error
-	}
-	done := make(chan result, 1)
+	done := make(chan error, 1)
 	go func() {
-		s, err := runDemo(context.Background(), o, out)
-		done <- result{s, err}
+		cmd := newDemoCommand()
+		cmd.SetArgs(args)
+		cmd.SetOut(out)
+		done <- cmd.ExecuteContext(context.Background())
 	}()
 
 	// The curl commands, once the first recommendations are in.
@@ -83,29 +74,29 @@ func TestDemo(t *testing.T) {
 		checkCurl(t, c[1] == "k", c[2], c[3])
 	}
 
-	res := <-done
-	if res.err != nil {
-		t.Fatalf("runDemo = %v; output:\n%s", res.err, out.String())
+	if err := <-done; err != nil {
+		t.Fatalf("demo %v = %v; output:\n%s", args, err, out.String())
 	}
+	// The timeline printed at the end: a scale-up of a target, then a
+	// scale-down of the same target.
+	events := timelineLine.FindAllStringSubmatch(out.String(), -1)
+	upAt := map[string]int{}
 	var up, down bool
-	upAt := map[string]time.Duration{}
-	for _, e := range res.summary.Events {
-		if e.To > e.From {
-			up = true
-			if _, ok := upAt[e.Target]; !ok {
-				upAt[e.Target] = e.At
-			}
+	for i, e := range events {
+		from, to := atoi(t, e[2]), atoi(t, e[3])
+		if _, ok := upAt[e[1]]; !ok && to > from {
+			upAt[e[1]], up = i, true
 		}
-		if at, ok := upAt[e.Target]; ok && e.To < e.From && e.At > at {
+		if at, ok := upAt[e[1]]; ok && i > at && to < from {
 			down = true
 		}
 	}
 	if !up || !down {
-		t.Errorf("scaled up: %v, then down: %v; want both. Events %+v; output:\n%s", up, down, res.summary.Events, out.String())
+		t.Errorf("scaled up: %v, then down: %v; want both; output:\n%s", up, down, out.String())
 	}
+
 	// Every goroutine the demo started has stopped; the test's own HTTP
 	// connections are closed first. A few may take a moment to return.
-	http.DefaultClient.CloseIdleConnections()
 	var now int
 	for range 50 {
 		if now = runtime.NumGoroutine(); now <= goroutines {
@@ -120,10 +111,19 @@ func TestDemo(t *testing.T) {
 	if left, err := os.ReadDir(tmp); err != nil || len(left) > 0 {
 		t.Errorf("temporary directory after the demo: %v, %v; want it empty", left, err)
 	}
-	if !strings.Contains(out.String(), "demo stopped after") {
-		t.Errorf("no summary at the end; output:\n%s", out.String())
-	}
 	t.Logf("output:\n%s", out.String())
+}
+
+// timelineLine matches the summary's lines: "  +12s    web     1 -> 4".
+var timelineLine = regexp.MustCompile(`(?m)^  \+\S+\s+(\w+)\s+(\d+) -> (\d+)$`)
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return n
 }
 
 // checkCurl runs one printed command with net/http and checks that it
