@@ -44,7 +44,11 @@ var curlLine = regexp.MustCompile(`(?m)^  curl -s(k?)(?: -H '([^']+)')? '([^']+)
 // window has passed, down again; every printed curl command must answer 200
 // with the body it promises while the demo runs.
 func TestDemo(t *testing.T) {
-	args := []string{"--duration", "45s", "--speed", "2000", "--interval", "5s", "--sync-period", "1s", "--scale-down-window", "5s"}
+	// --duration bounds the run; the test stops it as soon as a target has
+	// scaled up and then down, usually after about 30 s.
+	args := []string{"--duration", "55s", "--speed", "2000", "--interval", "5s", "--sync-period", "1s", "--scale-down-window", "5s"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	// The demo's temporary directory must be gone when it returns.
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -55,7 +59,7 @@ func TestDemo(t *testing.T) {
 		cmd := newDemoCommand()
 		cmd.SetArgs(args)
 		cmd.SetOut(out)
-		done <- cmd.ExecuteContext(context.Background())
+		done <- cmd.ExecuteContext(ctx)
 	}()
 
 	// The curl commands, once the first recommendations are in.
@@ -74,7 +78,21 @@ func TestDemo(t *testing.T) {
 		checkCurl(t, c[1] == "k", c[2], c[3])
 	}
 
-	if err := <-done; err != nil {
+	var err error
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-time.After(200 * time.Millisecond):
+			if scaledUpThenDown(out.String()) {
+				cancel()
+				err = <-done
+				break wait
+			}
+		}
+	}
+	if err != nil {
 		t.Fatalf("demo %v = %v; output:\n%s", args, err, out.String())
 	}
 	// The timeline printed at the end: a scale-up of a target, then a
@@ -112,6 +130,24 @@ func TestDemo(t *testing.T) {
 		t.Errorf("temporary directory after the demo: %v, %v; want it empty", left, err)
 	}
 	t.Logf("output:\n%s", out.String())
+}
+
+// eventLine matches the lines printed as scale changes happen:
+// "==> +12s web scaled up 1 -> 4: ...".
+var eventLine = regexp.MustCompile(`(?m)^==> \+\S+ (\w+) scaled (up|down) `)
+
+// scaledUpThenDown reports whether out shows a target scaled up and later
+// down.
+func scaledUpThenDown(out string) bool {
+	up := map[string]bool{}
+	for _, m := range eventLine.FindAllStringSubmatch(out, -1) {
+		if m[2] == "up" {
+			up[m[1]] = true
+		} else if up[m[1]] {
+			return true
+		}
+	}
+	return false
 }
 
 // timelineLine matches the summary's lines: "  +12s    web     1 -> 4".
