@@ -116,6 +116,8 @@ func (o *adapterOptions) Run(ctx context.Context) error {
 		External: p,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready:    p.Ready,
+		// hpa_engine_adapter_requests_total and its latency.
+		Registerer: reg,
 	})
 	if err != nil {
 		return err

@@ -325,6 +325,12 @@ func buildController(cfg controllerConfig, c controllerClients, reg *prometheus.
 	if err != nil {
 		return nil, err
 	}
+	// POST /api/v1/simulate replays specs over the same Prometheus and
+	// rules.
+	sim, err := newSimulator(cfg.ConfigFile, cfg.Prometheus, cfg.Loop.Settings, c.Mapper)
+	if err != nil {
+		return nil, err
+	}
 
 	// Informers: the HPAs (read only), the built-in workloads and the pods,
 	// without managedFields, which nothing here reads.
@@ -389,6 +395,7 @@ func buildController(cfg controllerConfig, c controllerClients, reg *prometheus.
 		TokenReview:   c.Kube.AuthenticationV1(),
 		Metrics:       promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready:         func() error { return errors.Join(prov.Ready(), l.Ready()) },
+		Simulator:     sim,
 	})
 	if err != nil {
 		stopEvents()
