@@ -5,8 +5,10 @@
 // Querier is the narrow interface the adapter and the recommender use: instant
 // queries, series lookups and range queries, answered with plain Go values
 // (Sample, Series, label maps) so that nothing past this package sees
-// prometheus/common/model. Client implements it over client_golang's
-// api/prometheus/v1, with TLS, bearer token files, basic auth and extra
+// prometheus/common/model. Client implements it over client_golang's api
+// client (range and series queries through api/prometheus/v1; instant
+// queries, the adapter's hot path, decoded in one pass straight into Samples
+// by decode.go, differential-fuzzed against client_golang's decoding), with TLS, bearer token files, basic auth and extra
 // headers through prometheus/common/config, POST by default so that queries
 // are not limited by URL length, and errors classified into ErrUnavailable
 // (retry later; the adapter's 503) and ErrBadQuery (the query is wrong).

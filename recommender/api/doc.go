@@ -7,6 +7,8 @@
 //   - POST /api/v1/recommend: stateless, an autoscaling/v2 spec, the target's
 //     state and the metric observations in (recommender.Input's JSON), the
 //     result and its explanation out;
+//   - POST /api/v1/simulate: a spec replayed over Prometheus history by the
+//     Simulator in Deps (501 without one), at most 11,000 steps;
 //   - GET  /api/v1/openapi.json: the OpenAPI 3 document describing all of the
 //     above, kept by hand next to the handlers and checked against the routes
 //     by a test;
