@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/prometheus/common/model"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -332,35 +329,10 @@ func (h *History) index(ctx context.Context, from, to time.Time) (*rules.Index, 
 		if err != nil {
 			return nil, promError(fmt.Errorf("series %q: %w", k.SeriesQuery, err))
 		}
-		listed[k] = labelSets(sets)
+		listed[k] = rules.DistinctSeries(sets)
 	}
 	h.ix, h.ixR = rules.NewIndex(h.rules, listed, h.mapper), [2]time.Time{from, to}
 	return h.ix, nil
-}
-
-// labelSets reduces listed label sets to the distinct shapes discovery
-// needs: a listing holds one set per pod, but a handful of shapes.
-func labelSets(sets []map[string]string) []rules.Series {
-	seen := map[string]bool{}
-	var unique []model.LabelSet
-	for _, set := range sets {
-		names := make([]string, 0, len(set))
-		for l := range set {
-			names = append(names, l)
-		}
-		sort.Strings(names)
-		key := set[model.MetricNameLabel] + "\x00" + strings.Join(names, "\x00")
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		ls := make(model.LabelSet, len(set))
-		for l, v := range set {
-			ls[model.LabelName(l)] = model.LabelValue(v)
-		}
-		unique = append(unique, ls)
-	}
-	return rules.SeriesFromLabelSets(unique)
 }
 
 func (h *History) queryRange(ctx context.Context, backend, query string, req Request) ([]hpametrics.Series, error) {

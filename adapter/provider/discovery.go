@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"k8s.io/klog/v2"
 
 	"github.com/hpa-engine/hpa-engine/adapter/rules"
@@ -83,7 +81,7 @@ func (p *Provider) Relist(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("series %q of backend %q: %w", k.SeriesQuery, k.Backend, err))
 			continue
 		}
-		listed[k] = distinctSeries(sets)
+		listed[k] = rules.DistinctSeries(sets)
 	}
 
 	p.mu.Lock()
@@ -153,33 +151,4 @@ func (p *Provider) discoveryAge() float64 {
 		last = time.Unix(0, ns)
 	}
 	return p.deps.Now().Sub(last).Seconds()
-}
-
-// distinctSeries reduces listed label sets to the distinct (name, label
-// names) pairs discovery needs, before converting them: a listing holds one
-// set per pod, but a handful of distinct shapes.
-func distinctSeries(sets []map[string]string) []rules.Series {
-	seen := map[string]bool{}
-	var unique []model.LabelSet
-	var names []string
-	for _, set := range sets {
-		names = names[:0]
-		for l := range set {
-			names = append(names, l)
-		}
-		sort.Strings(names)
-		// The metric name is one of the label names; its value tells series
-		// of different metrics apart.
-		key := set[model.MetricNameLabel] + "\x00" + strings.Join(names, "\x00")
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		ls := make(model.LabelSet, len(set))
-		for l, v := range set {
-			ls[model.LabelName(l)] = model.LabelValue(v)
-		}
-		unique = append(unique, ls)
-	}
-	return rules.SeriesFromLabelSets(unique)
 }

@@ -212,3 +212,32 @@ func externalNamespaceLabel(res *config.Resources) string {
 	}
 	return "namespace"
 }
+
+// DistinctSeries reduces label sets, as a series listing returns them, to
+// the distinct shapes discovery needs (a listing holds one set per pod, but a
+// handful of shapes), then to Series as SeriesFromLabelSets does.
+func DistinctSeries(sets []map[string]string) []Series {
+	seen := map[string]bool{}
+	var unique []model.LabelSet
+	var names []string
+	for _, set := range sets {
+		names = names[:0]
+		for l := range set {
+			names = append(names, l)
+		}
+		sort.Strings(names)
+		// The metric name is one of the label names; its value tells series
+		// of different metrics apart.
+		key := set[model.MetricNameLabel] + "\x00" + strings.Join(names, "\x00")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		ls := make(model.LabelSet, len(set))
+		for l, v := range set {
+			ls[model.LabelName(l)] = model.LabelValue(v)
+		}
+		unique = append(unique, ls)
+	}
+	return SeriesFromLabelSets(unique)
+}
