@@ -135,6 +135,10 @@ type controllerConfig struct {
 	Provider   provider.Config
 	ConfigFile string
 	Prometheus hpametrics.ClientConfig
+	// NoScaler leaves the scaler out (`hpa-engine serve --scaler=false`):
+	// the Autoscalers are then left alone (their informer is the scaler's),
+	// and only the HPAs are recommended for.
+	NoScaler bool
 	// LeaderElection decides who runs the scaler; its Leases client is set
 	// by runController.
 	LeaderElection scaler.LeaderElectionConfig
@@ -414,12 +418,14 @@ func buildController(cfg controllerConfig, c controllerClients, reg *prometheus.
 			waitForDiscovery(ctx, prov.Ready)
 			return l.Run(ctx)
 		},
-		func(ctx context.Context) error {
+	)
+	if !cfg.NoScaler {
+		runners = append(runners, func(ctx context.Context) error {
 			return runScaler(ctx, autoscalers.Informer(), func(ctx context.Context) (bool, error) {
 				return resourceServed(ctx, c.Discovery, v1alpha1.GroupVersionResource)
 			}, lec, sc.Run)
-		},
-	)
+		})
+	}
 	if r, ok := c.Mapper.(interface{ Reset() }); ok {
 		runners = append(runners, func(ctx context.Context) error {
 			wait.UntilWithContext(ctx, func(context.Context) { r.Reset() }, mapperResetPeriod)

@@ -20,6 +20,7 @@ explains them, and scales the workloads it owns.`,
 	root.AddCommand(newExplainCommand())
 	root.AddCommand(newAdapterCommand())
 	root.AddCommand(newControllerCommand())
+	root.AddCommand(newServeCommand())
 	root.AddCommand(newDemoCommand())
 	root.AddCommand(newSimulateCommand())
 	return root

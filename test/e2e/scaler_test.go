@@ -271,9 +271,16 @@ func TestScaleDownWindowSurvivesRestart(t *testing.T) {
 		if r != prev {
 			now := time.Now()
 			changes = append(changes, change{at: now, from: prev, to: r})
-			a, err := getAutoscaler(ctx, dyn, ns, "shrink")
-			if err != nil {
-				return err
+			// The scaler updates the scale, then writes the status: give
+			// the status a moment to catch up before reading why.
+			var a *v1alpha1.Autoscaler
+			for deadline := now.Add(3 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				if a, err = getAutoscaler(ctx, dyn, ns, "shrink"); err != nil {
+					return err
+				}
+				if a.Status.DesiredReplicas == r || time.Now().After(deadline) {
+					break
+				}
 			}
 			t.Logf("+%s: %d -> %d; status %s", now.Sub(drop), prev, r, autoscalerSummary(a))
 			if a.Status.DesiredReplicas != r {
