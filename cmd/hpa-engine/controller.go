@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"time"
@@ -212,11 +211,7 @@ starts the scaler once the CRD appears.`,
 		},
 	}
 	o.AddFlags(cmd.Flags())
-	// -v and --vmodule, as every Kubernetes component has them.
-	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(klogFlags)
-	cmd.Flags().AddGoFlag(klogFlags.Lookup("v"))
-	cmd.Flags().AddGoFlag(klogFlags.Lookup("vmodule"))
+	addKlogFlags(cmd.Flags())
 	return cmd
 }
 

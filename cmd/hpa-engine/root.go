@@ -1,7 +1,11 @@
 package main
 
 import (
+	"flag"
+
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/klog/v2"
 )
 
 // newRootCommand builds the command tree. Subcommands register here as the
@@ -24,4 +28,13 @@ explains them, and scales the workloads it owns.`,
 	root.AddCommand(newDemoCommand())
 	root.AddCommand(newSimulateCommand())
 	return root
+}
+
+// addKlogFlags registers -v and --vmodule on fs, as every Kubernetes
+// component has them.
+func addKlogFlags(fs *pflag.FlagSet) {
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	fs.AddGoFlag(klogFlags.Lookup("v"))
+	fs.AddGoFlag(klogFlags.Lookup("vmodule"))
 }

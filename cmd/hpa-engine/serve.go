@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -83,10 +82,7 @@ and /readyz are on its HTTPS port, the controller's on --rest-address.`,
 		},
 	}
 	o.AddFlags(cmd.Flags())
-	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(klogFlags)
-	cmd.Flags().AddGoFlag(klogFlags.Lookup("v"))
-	cmd.Flags().AddGoFlag(klogFlags.Lookup("vmodule"))
+	addKlogFlags(cmd.Flags())
 	return cmd
 }
 
