@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/hpa-engine/hpa-engine/recommender"
+	"github.com/hpa-engine/hpa-engine/recommender/simulate"
 )
 
 type openAPIDoc struct {
@@ -171,6 +172,11 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ExternalMetricStatus":             autoscalingv2.ExternalMetricStatus{},
 		"MetricValueStatus":                autoscalingv2.MetricValueStatus{},
 		"HorizontalPodAutoscalerCondition": autoscalingv2.HorizontalPodAutoscalerCondition{},
+		"SimulateRequest":                  SimulateRequest{},
+		"Timeline":                         simulate.Timeline{},
+		"TimelineMetric":                   simulate.Metric{},
+		"TimelineStep":                     simulate.Step{},
+		"TimelineProposal":                 simulate.Proposal{},
 	}
 	for name, v := range types {
 		t.Run(name, func(t *testing.T) {
